@@ -1,0 +1,137 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='declaration_id',
+        on_schema_change='fail'
+    )
+}}
+-- One row per declaration: its milestone timestamps, C/S channel, segment durations and the
+-- outlier flag. Incremental: only declarations with rows loaded since the last build are
+-- recomputed (from all their rows), so a night costs the size of the new files.
+--
+-- Rules (documented in the YAML beside this file):
+-- * a milestone logged more than once counts at its first time, except inspection_end,
+--   release and gate_out, which count at their last;
+-- * the channel is the detail of the latest cs_channel event; none logged -> 'unknown';
+-- * reference_date (which month/year a declaration belongs to) = arrival date, or the
+--   lodgement date when arrival is missing;
+-- * negative durations (pre-arrival lodgement) are kept as they are.
+
+{% if is_incremental() %}
+with watermark as (
+    select coalesce(max(_last_loaded_at), '1900-01-01'::timestamp) as loaded_through from {{ this }}
+),
+
+changed as (
+    select declaration_id from {{ source('clearance', 'clearance_events') }}
+    where _loaded_at > (select loaded_through from watermark)
+    union
+    select declaration_id from {{ source('clearance', 'clearance_declarations') }}
+    where _loaded_at > (select loaded_through from watermark)
+),
+
+events as (
+    select * from {{ ref('stg_clearance__events') }}
+    where declaration_id in (select declaration_id from changed)
+),
+
+declarations as (
+    select * from {{ ref('stg_clearance__declarations') }}
+    where declaration_id in (select declaration_id from changed)
+),
+{% else %}
+with events as (
+    select * from {{ ref('stg_clearance__events') }}
+),
+
+declarations as (
+    select * from {{ ref('stg_clearance__declarations') }}
+),
+{% endif %}
+
+milestones as (
+    select
+        declaration_id,
+        min(event_time) filter (where milestone = 'arrival') as arrival_at,
+        min(event_time) filter (where milestone = 'lodgement') as lodgement_at,
+        min(event_time) filter (where milestone = 'acceptance') as acceptance_at,
+        min(event_time) filter (where milestone = 'cs_channel') as cs_channel_at,
+        arg_max(event_detail, event_time) filter (where milestone = 'cs_channel') as channel,
+        min(event_time) filter (where milestone = 'inspection_start') as inspection_start_at,
+        max(event_time) filter (where milestone = 'inspection_end') as inspection_end_at,
+        arg_max(event_detail, event_time) filter (where milestone = 'inspection_end') as inspection_result,
+        min(event_time) filter (where milestone = 'oga_permit') as oga_permit_at,
+        min(event_time) filter (where milestone = 'payment') as payment_at,
+        max(event_time) filter (where milestone = 'release') as release_at,
+        max(event_time) filter (where milestone = 'gate_out') as gate_out_at,
+        count(*) as event_count,
+        max(_loaded_at) as events_loaded_at
+    from events
+    group by declaration_id
+),
+
+joined as (
+    select
+        coalesce(d.declaration_id, m.declaration_id) as declaration_id,
+        coalesce(d.declaration_type, 'unknown') as declaration_type,
+        coalesce(d.transport_mode, 'unknown') as transport_mode,
+        coalesce(d.customs_office, 'unknown') as customs_office,
+        d.is_aeo,
+        d.is_oga_required,
+        d.is_pre_arrival,
+        d.declared_value_krw,
+        coalesce(m.channel, 'unknown') as channel,
+        m.arrival_at,
+        m.lodgement_at,
+        m.acceptance_at,
+        m.cs_channel_at,
+        m.inspection_start_at,
+        m.inspection_end_at,
+        m.inspection_result,
+        m.oga_permit_at,
+        m.payment_at,
+        m.release_at,
+        m.gate_out_at,
+        coalesce(m.event_count, 0) as event_count,
+        d.declaration_id is not null as has_declaration_row,
+        greatest(d._loaded_at, m.events_loaded_at) as _last_loaded_at
+    from declarations as d
+    full outer join milestones as m on d.declaration_id = m.declaration_id
+)
+
+select
+    declaration_id,
+    declaration_type,
+    transport_mode,
+    customs_office,
+    channel,
+    is_aeo,
+    is_oga_required,
+    is_pre_arrival,
+    declared_value_krw,
+    arrival_at,
+    lodgement_at,
+    acceptance_at,
+    cs_channel_at,
+    inspection_start_at,
+    inspection_end_at,
+    inspection_result,
+    oga_permit_at,
+    payment_at,
+    release_at,
+    gate_out_at,
+    cast(coalesce(arrival_at, lodgement_at) as date) as reference_date,
+    {{ hours_between('arrival_at', 'release_at') }} as release_hours,
+    {{ hours_between('arrival_at', 'lodgement_at') }} as arrival_to_lodgement_hours,
+    {{ hours_between('lodgement_at', 'acceptance_at') }} as lodgement_to_acceptance_hours,
+    {{ hours_between('acceptance_at', 'release_at') }} as acceptance_to_release_hours,
+    {{ hours_between('release_at', 'gate_out_at') }} as release_to_gate_out_hours,
+    {{ hours_between('inspection_start_at', 'inspection_end_at') }} as inspection_hours,
+    release_at is not null as is_released,
+    coalesce({{ hours_between('arrival_at', 'release_at') }} > {{ var('trs_outlier_hours') }}, false) as is_outlier,
+    event_count,
+    has_declaration_row,
+    _last_loaded_at,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as _refreshed_at
+from joined

@@ -1,0 +1,13 @@
+-- Declarations in the all-groups row of each period equal the intermediate model's count.
+with expected as (
+    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, count(*) as n
+    from {{ ref('int_declaration_milestones') }} where reference_date is not null group by all
+    union all
+    select 'month', cast(date_trunc('month', reference_date) as date), count(*)
+    from {{ ref('int_declaration_milestones') }} where reference_date is not null group by all
+)
+select e.*, m.declarations
+from expected as e
+full outer join (select * from {{ ref('trs_release_time') }} where grouping_set = 'period') as m
+    using (period_type, period_start)
+where m.declarations is distinct from e.n

@@ -1,0 +1,191 @@
+"""``swpm``: the nightly pipeline's steps without Airflow.
+
+    swpm generate --start 2006-01-01 --days 30 --declarations-per-day 500 --seed 7
+    swpm load | build | check | publish
+    swpm run --date 2018-12-31
+    swpm status
+    swpm headline
+
+Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from ingest.config import Home
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number: {text!r}")
+    return value
+
+
+def _file_progress(i: int, n: int, outcome) -> None:
+    flag = {"loaded": "ok  ", "quarantined": "QUAR", "skipped": "skip"}.get(outcome.status, outcome.status)
+    line = f"[{i}/{n}] {flag} {outcome.file_name}"
+    if outcome.status == "loaded":
+        line += f" ({outcome.rows_loaded} rows)"
+    elif outcome.status == "quarantined":
+        line += f": {outcome.message}"
+    print(line, flush=True)
+
+
+def cmd_generate(args, home: Home) -> int:
+    from ingest.generate import generate
+
+    def progress(i, n, day):
+        if i == n or i % max(n // 20, 1) == 0:
+            print(f"  generated {i}/{n} days (last {day})", flush=True)
+
+    written = generate(home.ensure().landing, args.start, args.days, args.declarations_per_day,
+                       seed=args.seed, days_per_month=args.days_per_month, month_step=args.month_step,
+                       progress=progress)
+    print(f"generate: {len(written)} new day(s) written to {home.landing} "
+          f"({sum(w.declarations_count for w in written)} declarations, "
+          f"{sum(w.events_count for w in written)} events)")
+    return 0
+
+
+def cmd_load(args, home: Home) -> int:
+    from ingest import pipeline
+
+    batch = pipeline.new_batch_id(args.date)
+    outcomes = pipeline.load(home, batch, until=args.date, progress=_file_progress)
+    q = sum(o.status == "quarantined" for o in outcomes)
+    print(f"load: {len(outcomes)} new file(s), {len(outcomes) - q} loaded, {q} quarantined (batch {batch})")
+    return 0
+
+
+def cmd_build(args, home: Home) -> int:
+    from ingest import pipeline
+
+    res = pipeline.build(home, full_refresh=args.full_refresh)
+    print(f"build: {len(res.nodes)} dbt nodes, {len(res.failures)} failed")
+    return 0
+
+
+def cmd_check(args, home: Home) -> int:
+    from ingest import pipeline
+
+    for r in pipeline.check(home):
+        print(f"check: {r.name}: {'passed' if r.success else 'FAILED'} on {r.rows} rows")
+    return 0
+
+
+def cmd_publish(args, home: Home) -> int:
+    from ingest import pipeline
+
+    info = pipeline.publish(home, pipeline.new_batch_id(trigger="publish"))
+    print(f"publish: snapshot {info['snapshot_id']} -> {home.serving / 'marts.duckdb'}")
+    return 0
+
+
+def cmd_run(args, home: Home) -> int:
+    from ingest import pipeline
+
+    pipeline.run(home, args.date, trigger="cli", progress=_file_progress)
+    return cmd_headline(args, home)
+
+
+def cmd_status(args, home: Home) -> int:
+    from ingest import pipeline
+
+    info = pipeline.status(home)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"home: {info['home']}")
+    for t in info.get("totals", []):
+        print(f"  {t['source_kind']:<24} {t['status']:<12} files={t['files']:<5} landed={t['rows_landed'] or 0:<9} "
+              f"loaded={t['rows_loaded'] or 0:<9} quarantined={t['rows_quarantined'] or 0:<7} last={t['last_recorded_at']}")
+    for q in info.get("quarantined", []):
+        print(f"  QUARANTINED {q['file_name']} [{q['reason_code']}] {q['message']}")
+    snap = info.get("snapshot")
+    if snap:
+        marts = ", ".join(f"{k}={v['rows']} rows" for k, v in snap["marts"].items())
+        print(f"published: snapshot {snap['snapshot_id']} at {snap['published_at']} ({marts})")
+    else:
+        print("published: nothing yet")
+    for r in info.get("runs", [])[:5]:
+        print(f"  run {r['batch_id']}: {r['step']} {r['status']} {r['detail'] or ''} (updated {r['updated_at']})")
+    return 0
+
+
+def cmd_headline(args, home: Home) -> int:
+    from ingest import pipeline
+
+    rows = pipeline.headline(home)
+    if not rows:
+        print("no published snapshot yet")
+        return 0
+    print("\nAir-cargo imports, release time (arrival to release), days")
+    print(f"{'year':<6}{'declarations':>13}{'released':>10}{'mean':>8}{'median':>8}{'p90':>8}")
+    for year, n, rel, mean, median, p90 in rows:
+        mean, median, p90 = ("-" if v is None else v for v in (mean, median, p90))
+        print(f"{year:<6}{n:>13}{rel:>10}{mean:>8}{median:>8}{p90:>8}")
+    print(f"\nmarts: {home.serving / 'marts.duckdb'} (read-only snapshot), {home.serving / 'parquet'}/<mart>.parquet")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="swpm", description="Single Window performance warehouse")
+    parser.add_argument("--home", help="home folder (default: $SWPM_HOME, else swpm_home/ in the project)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--home", default=argparse.SUPPRESS, help="home folder")
+        p.set_defaults(func=func)
+        return p
+
+    g = add("generate", cmd_generate, "write the sample world's nightly drops into landing/")
+    g.add_argument("--start", type=_date, required=True)
+    g.add_argument("--days", type=_positive, required=True)
+    g.add_argument("--declarations-per-day", type=_positive, default=500)
+    g.add_argument("--seed", type=int, default=20060101)
+    g.add_argument("--days-per-month", type=_positive, default=None,
+                   help="only the first N days of each month (a sampled period)")
+    g.add_argument("--month-step", type=_positive, default=1,
+                   help="only every Nth month from the start month (a sampled period)")
+    p = add("load", cmd_load, "check and load new files from landing/")
+    p.add_argument("--date", type=_date, default=None, help="only files whose data date is on or before this")
+    p = add("build", cmd_build, "run dbt build (models and tests)")
+    p.add_argument("--full-refresh", action="store_true")
+    add("check", cmd_check, "run the Great Expectations checks on the marts")
+    add("publish", cmd_publish, "publish the marts as a read-only snapshot")
+    p = add("run", cmd_run, "all steps of the nightly run for a logical date")
+    p.add_argument("--date", type=_date, required=True)
+    p = add("status", cmd_status, "what was loaded, quarantined and published")
+    p.add_argument("--json", action="store_true")
+    add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = Home.resolve(getattr(args, "home", None))
+    try:
+        return args.func(args, home)
+    except Exception as exc:  # one clear line for a person; the trace with SWPM_DEBUG=1
+        import os
+
+        if os.environ.get("SWPM_DEBUG"):
+            raise
+        print(f"swpm {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Landing contracts: one YAML file per source kind in ``expectations/contracts/``.
+
+A contract names the files of a source kind, their compression, encoding and columns (type,
+required, allowed codes, pattern, range). It is the single source of truth for both the loader's
+schema and the Great Expectations suite that checks every delivered file at the door.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ingest.config import EXPECTATIONS_DIR
+
+CONTRACTS_DIR = EXPECTATIONS_DIR / "contracts"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    regex: str | None = None
+    min: object = None
+    max: object = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    source_kind: str
+    file_name: re.Pattern
+    columns: tuple[Column, ...]
+    compression: str = "gzip"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    unique_key: tuple[str, ...] = ()
+    description: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.source_kind}"
+
+    def data_date(self, file_name: str) -> str | None:
+        """The date a file's name carries, as YYYY-MM-DD, or None if it carries none."""
+        m = self.file_name.match(file_name)
+        if not m or "data_date" not in m.groupdict():
+            return None
+        d = m.group("data_date")
+        return f"{d[0:4]}-{d[4:6]}-{d[6:8]}"
+
+    def expectation_configs(self) -> list[dict]:
+        """The GX expectations that enforce this contract on a file's rows (all read as text)."""
+        out: list[dict] = [
+            {"type": "expect_table_columns_to_match_ordered_list",
+             "kwargs": {"column_list": self.column_names}},
+        ]
+        for col in self.columns:
+            if col.required:
+                out.append({"type": "expect_column_values_to_not_be_null",
+                            "kwargs": {"column": col.name}})
+            if col.allowed:
+                out.append({"type": "expect_column_values_to_be_in_set",
+                            "kwargs": {"column": col.name, "value_set": list(col.allowed)}})
+            if col.regex:
+                out.append({"type": "expect_column_values_to_match_regex",
+                            "kwargs": {"column": col.name, "regex": col.regex}})
+        if self.unique_key:
+            if len(self.unique_key) == 1:
+                out.append({"type": "expect_column_values_to_be_unique",
+                            "kwargs": {"column": self.unique_key[0]}})
+            else:
+                out.append({"type": "expect_compound_columns_to_be_unique",
+                            "kwargs": {"column_list": list(self.unique_key)}})
+        return out
+
+
+def _load(path: Path) -> Contract:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    columns = tuple(
+        Column(
+            name=c["name"],
+            type=c["type"],
+            required=c.get("required", True),
+            allowed=tuple(str(v) for v in c["allowed"]) if c.get("allowed") else None,
+            regex=c.get("regex"),
+            min=c.get("min"),
+            max=c.get("max"),
+            description=c.get("description", ""),
+        )
+        for c in spec["columns"]
+    )
+    return Contract(
+        source_kind=spec["source_kind"],
+        file_name=re.compile(spec["file_name"]),
+        columns=columns,
+        compression=spec.get("compression", "gzip"),
+        encoding=spec.get("encoding", "utf-8"),
+        delimiter=spec.get("delimiter", ","),
+        unique_key=tuple(spec.get("unique_key", ())),
+        description=spec.get("description", ""),
+        path=path,
+    )
+
+
+@functools.cache
+def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+    contracts = {}
+    for path in sorted(directory.glob("*.yml")):
+        contract = _load(path)
+        contracts[contract.source_kind] = contract
+    return contracts
+
+
+def contract_for(file_name: str) -> Contract | None:
+    """The contract whose file-name pattern matches, or None for a file no contract claims."""
+    for contract in load_contracts().values():
+        if contract.file_name.match(file_name):
+            return contract
+    return None

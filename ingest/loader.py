@@ -1,0 +1,370 @@
+"""Landing -> raw: find new files, check them at the door, load good ones, quarantine bad ones.
+
+Rules (the same for every source kind, driven by its contract):
+- A file no contract claims, or whose name would escape ``landing/``, is quarantined.
+- A file is checked whole before any row loads. Any contract breach (unreadable or truncated
+  compression, wrong header, wrong type, unknown code, out-of-range value, duplicate key, empty
+  file) quarantines the whole file: a nightly export is one delivery, and loading part of it
+  would leave a day silently incomplete. The reason names the file, the column, example values
+  and line numbers, and what to do.
+- Loading is one transaction (rows and manifest entry together): a crash leaves either all of
+  the file or none of it, and the next run picks it up again.
+- The same content under the same name is a no-op; under another name it is quarantined as a
+  duplicate delivery. A corrected file under the same name (other content) loads as a new
+  version; staging keeps the latest version of each key.
+- Every loaded row carries its lineage: source file, sha256, line, batch id, load time.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import Home
+from ingest.contracts import Contract, contract_for
+from ingest.quality import build_suite, validate_frame
+from ingest.warehouse import connect
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Rejected(Exception):
+    """A file breaks its contract: ``code`` for machines, ``message`` for people."""
+
+    def __init__(self, code: str, message: str, rows_landed: int | None = None, details: list | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.rows_landed = rows_landed
+        self.details = details or []
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    status: str  # loaded | quarantined | skipped
+    source_kind: str | None = None
+    sha256: str | None = None
+    rows_landed: int | None = None
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason_code: str | None = None
+    message: str | None = None
+    quarantine_path: str | None = None
+    details: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def discover(home: Home, until: dt.date | None = None) -> list[Path]:
+    """Files in ``landing/`` not yet recorded in the manifest (by name and content), oldest
+    data date first. With ``until``, files whose name carries a later data date wait for the
+    run of that date."""
+    home.ensure()
+    candidates = sorted(p for p in home.landing.iterdir() if p.is_file() and not p.name.startswith("."))
+    known: set[tuple[str, str]] = set()
+    if home.warehouse.exists():
+        with connect(home, read_only=True) as con:
+            try:
+                known = set(con.execute("SELECT file_name, sha256 FROM meta.file_manifest").fetchall())
+            except duckdb.CatalogException:
+                known = set()
+    new = []
+    for path in candidates:
+        contract = contract_for(path.name)
+        data_date = contract.data_date(path.name) if contract else None
+        if until and data_date and dt.date.fromisoformat(data_date) > until:
+            continue
+        if (path.name, sha256_of(path)) in known:
+            continue
+        new.append((data_date or "", path.name, path))
+    return [p for _, _, p in sorted(new)]
+
+
+def _safe_landing_path(home: Home, path: Path) -> Path:
+    """The file's real path, which must be a plain file directly inside landing/."""
+    landing = home.landing.resolve()
+    resolved = (landing / path.name if not path.is_absolute() else path).resolve()
+    if resolved.parent != landing or not resolved.is_file():
+        raise Rejected(
+            "unsafe_path",
+            f"{path}: not a plain file inside {landing}; files must be dropped directly into "
+            "landing/ (no links, no sub-folders, no '..').",
+        )
+    return resolved
+
+
+def _check_header(path: Path, contract: Contract) -> None:
+    with open(path, "rb") as fh:
+        if fh.read(2) != GZIP_MAGIC:
+            raise Rejected(
+                "not_gzip",
+                f"{path.name}: not a gzip file although the {contract.source_kind} contract "
+                "requires gzip; compress it with gzip (keeping the .csv.gz name) and drop it again.",
+            )
+    try:
+        with gzip.open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Rejected("unreadable", f"{path.name}: the gzip stream is damaged ({exc}); ask the "
+                       "sender to export and send the file again.") from exc
+    if not first.strip():
+        raise Rejected("empty_file", f"{path.name}: the file is empty (no header, no rows); ask "
+                       "the sender whether the export ran.", rows_landed=0)
+    try:
+        header_line = first.decode(contract.encoding)
+    except UnicodeDecodeError as exc:
+        raise Rejected("encoding", f"{path.name}: the header is not valid {contract.encoding} "
+                       f"({exc}); export the file as {contract.encoding}.") from exc
+    header = [h.strip() for h in next(csv.reader([header_line.lstrip("\ufeff").rstrip("\r\n")], delimiter=contract.delimiter))]
+    expected = contract.column_names
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {missing}")
+        if extra:
+            parts.append(f"unknown column(s) {extra}")
+        if not parts:
+            parts.append("columns in another order")
+        raise Rejected(
+            "header_mismatch",
+            f"{path.name}: header does not match the {contract.source_kind} contract: "
+            f"{'; '.join(parts)}. Expected exactly {expected} (delimiter {contract.delimiter!r}). "
+            f"Fix the export or change {contract.path.relative_to(contract.path.parents[2])}.",
+        )
+
+
+def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract) -> duckdb.DuckDBPyRelation:
+    """All rows of the file as text (types are checked afterwards, to report line numbers)."""
+    params = {
+        "path": str(path),
+        "columns": {c: "VARCHAR" for c in contract.column_names},
+        "delim": contract.delimiter,
+        "compression": contract.compression,
+    }
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE delivered AS
+            SELECT *, (row_number() OVER () + 1)::BIGINT AS _source_line
+            FROM read_csv($path, columns = $columns, header = true, auto_detect = false,
+                          delim = $delim, quote = '"', escape = '"', compression = $compression,
+                          strict_mode = true, null_padding = false, max_line_size = 16777216)
+            """,
+            params,
+        )
+    except duckdb.Error as exc:
+        text = str(exc).split("\n")[0][:400]
+        code = "encoding" if "unicode" in text.lower() or "utf-8" in text.lower() else "unreadable"
+        raise Rejected(code, f"{path.name}: cannot be read as {contract.encoding} CSV ({text}). "
+                       "Check that the export is complete and well-formed, then send it again.") from exc
+    return con.table("delivered")
+
+
+def _describe(failures, contract: Contract, file_name: str) -> str:
+    lines = []
+    for f in failures:
+        where = f"column '{f.column}'" if f.column else "the file"
+        what = {
+            "expect_column_values_to_not_be_null": "is empty where a value is required",
+            "expect_column_values_to_be_in_set": "holds codes the contract does not allow",
+            "expect_column_values_to_match_regex": "holds values in the wrong format",
+            "expect_column_values_to_be_unique": "repeats a key that must be unique",
+            "expect_compound_columns_to_be_unique": "repeats a key that must be unique",
+        }.get(f.expectation, f"fails {f.expectation}")
+        count = f" ({f.unexpected_count} rows)" if f.unexpected_count is not None else ""
+        eg = f", e.g. {f.examples[:3]}" if f.examples else ""
+        at = f" at line(s) {f.lines[:3]}" if f.lines else ""
+        lines.append(f"{where} {what}{count}{eg}{at}{'; ' + f.detail if f.detail and not eg else ''}")
+    return (f"{file_name}: breaks the {contract.source_kind} contract: " + "; ".join(lines)
+            + f". Correct the export (contract: expectations/contracts/{contract.source_kind}.yml) "
+            "and drop the corrected file into landing/.")
+
+
+def _check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str) -> None:
+    """Typed columns must cast and sit within their range; report the first bad lines."""
+    problems = []
+    for col in contract.columns:
+        if col.type.upper() == "VARCHAR":
+            continue
+        ident = '"' + col.name.replace('"', '""') + '"'
+        bad = con.execute(
+            f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
+            f"FROM delivered WHERE {ident} IS NOT NULL AND TRY_CAST({ident} AS {col.type}) IS NULL"
+        ).fetchone()
+        if bad[0]:
+            problems.append(f"column '{col.name}' is not {col.type} in {bad[0]} rows, e.g. {bad[2]} at line(s) {bad[1]}")
+            continue
+        for bound, op in ((col.min, "<"), (col.max, ">")):
+            if bound is None:
+                continue
+            n, lines_, vals = con.execute(
+                f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
+                f"FROM delivered WHERE TRY_CAST({ident} AS {col.type}) {op} CAST($bound AS {col.type})",
+                {"bound": str(bound)},
+            ).fetchone()
+            if n:
+                word = "below the minimum" if op == "<" else "above the maximum"
+                problems.append(f"column '{col.name}' is {word} {bound} in {n} rows, e.g. {vals} at line(s) {lines_}")
+    if problems:
+        raise Rejected("out_of_contract", f"{file_name}: " + "; ".join(problems)
+                       + f". Correct the export (contract: expectations/contracts/{contract.source_kind}.yml) "
+                       "and drop the corrected file into landing/.")
+
+
+def _quarantine(home: Home, path: Path, sha: str, rejection: Rejected) -> Path:
+    """Copy the file into quarantine/ with its reason beside it (the landing copy is removed
+    only after the manifest records the outcome)."""
+    home.quarantine.mkdir(parents=True, exist_ok=True)
+    target = home.quarantine / path.name
+    if target.exists() and sha256_of(target) != sha:
+        target = home.quarantine / f"{sha[:12]}_{path.name}"
+    shutil.copy2(path, target)
+    reason = {
+        "file_name": path.name,
+        "sha256": sha,
+        "reason_code": rejection.code,
+        "message": rejection.message,
+        "details": rejection.details,
+        "quarantined_at": _now().isoformat(),
+    }
+    tmp = target.with_name(f".{target.name}.reason.json.part")
+    tmp.write_text(json.dumps(reason, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, target.with_name(target.name + ".reason.json"))
+    return target
+
+
+def _record(con, outcome: FileOutcome, size: int, data_date: str | None, batch_id: str) -> None:
+    con.execute(
+        """
+        INSERT INTO meta.file_manifest VALUES
+        ($file_name, $source_kind, $sha256, $size, $data_date, $batch_id, $status, $rows_landed,
+         $rows_loaded, $rows_quarantined, $reason_code, $message, $quarantine_path, $now)
+        ON CONFLICT DO NOTHING
+        """,
+        {
+            "file_name": outcome.file_name, "source_kind": outcome.source_kind, "sha256": outcome.sha256,
+            "size": size, "data_date": data_date, "batch_id": batch_id, "status": outcome.status,
+            "rows_landed": outcome.rows_landed, "rows_loaded": outcome.rows_loaded,
+            "rows_quarantined": outcome.rows_quarantined, "reason_code": outcome.reason_code,
+            "message": outcome.message, "quarantine_path": outcome.quarantine_path, "now": _now(),
+        },
+    )
+
+
+def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
+    """Check one landed file and load it, or set it aside; always leaves a manifest entry."""
+    home.ensure()
+    path = Path(path)
+    name = path.name
+    try:
+        path = _safe_landing_path(home, path)
+    except Rejected as rej:
+        # Nothing is moved: the path is outside our folder. The manifest still says why.
+        outcome = FileOutcome(name, "quarantined", reason_code=rej.code, message=rej.message,
+                              sha256=sha256_of(path) if path.is_file() else "-")
+        with connect(home) as con:
+            _record(con, outcome, path.stat().st_size if path.is_file() else 0, None, batch_id)
+        return outcome
+
+    sha = sha256_of(path)
+    size = path.stat().st_size
+    contract = contract_for(name)
+    outcome = FileOutcome(name, "loaded", source_kind=contract.source_kind if contract else None, sha256=sha)
+    data_date = contract.data_date(name) if contract else None
+
+    with connect(home) as con:
+        seen = con.execute(
+            "SELECT file_name, status FROM meta.file_manifest WHERE sha256 = $sha AND status = 'loaded'",
+            {"sha": sha},
+        ).fetchall()
+        if con.execute("SELECT 1 FROM meta.file_manifest WHERE file_name = $n AND sha256 = $s",
+                       {"n": name, "s": sha}).fetchone():
+            _finish_quarantine_move(home, con, name, sha, path)
+            return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded")
+        try:
+            if contract is None:
+                raise Rejected("unknown_source", f"{name}: no landing contract claims this file name; "
+                               "rename it to a documented pattern (README, 'Landing contracts') or add a contract.")
+            if seen:
+                raise Rejected("duplicate_content", f"{name}: same content (sha256 {sha[:12]}...) as "
+                               f"{seen[0][0]}, which is already loaded; nothing to do unless a different "
+                               "file was meant to be sent.")
+            _check_header(path, contract)
+            rel = _read_text_rows(con, path, contract)
+            outcome.rows_landed = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
+            if outcome.rows_landed == 0:
+                raise Rejected("header_only", f"{name}: header but no rows; if the day really had no "
+                               "activity nothing is lost, otherwise ask the sender to export again.", 0)
+            failures = validate_frame(rel.project(", ".join(f'"{c}"' for c in contract.column_names)).df(),
+                                      _suite(contract))
+            if failures:
+                raise Rejected("out_of_contract", _describe(failures, contract, name),
+                               details=[f.__dict__ for f in failures])
+            _check_types(con, contract, name)
+        except Rejected as rej:
+            outcome.status = "quarantined"
+            outcome.reason_code, outcome.message, outcome.details = rej.code, rej.message, rej.details
+            if rej.rows_landed is not None:
+                outcome.rows_landed = rej.rows_landed
+            outcome.rows_quarantined = outcome.rows_landed or 0
+            outcome.quarantine_path = str(_quarantine(home, path, sha, rej))
+            con.execute("BEGIN")
+            _record(con, outcome, size, data_date, batch_id)
+            con.execute("COMMIT")
+            path.unlink(missing_ok=True)
+            return outcome
+
+        casts = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in contract.columns)
+        con.execute("BEGIN")
+        con.execute(
+            f"INSERT INTO {contract.raw_table} SELECT {casts}, $file, $sha, _source_line, $batch, $now FROM delivered",
+            {"file": name, "sha": sha, "batch": batch_id, "now": _now()},
+        )
+        outcome.rows_loaded = outcome.rows_landed
+        _record(con, outcome, size, data_date, batch_id)
+        con.execute("COMMIT")
+        con.execute("DROP TABLE IF EXISTS delivered")
+    return outcome
+
+
+def _finish_quarantine_move(home: Home, con, name: str, sha: str, path: Path) -> None:
+    """A crash between recording a quarantine and removing the landed copy leaves the file in
+    landing/; finish the move."""
+    row = con.execute("SELECT status, quarantine_path FROM meta.file_manifest WHERE file_name=$n AND sha256=$s",
+                      {"n": name, "s": sha}).fetchone()
+    if row and row[0] == "quarantined" and row[1] and Path(row[1]).exists():
+        path.unlink(missing_ok=True)
+
+
+_SUITES: dict[str, object] = {}
+
+
+def _suite(contract: Contract):
+    if contract.source_kind not in _SUITES:
+        _SUITES[contract.source_kind] = build_suite(f"{contract.source_kind}__contract", contract.expectation_configs())
+    return _SUITES[contract.source_kind]

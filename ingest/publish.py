@@ -1,0 +1,125 @@
+"""Publish the marts as a consistent read-only snapshot for BI tools.
+
+``serving/marts.duckdb`` (every mart as a table, plus ``snapshot_info``) is written to a temporary
+file and renamed into place; ``serving/parquet`` is a symbolic link to the snapshot's parquet
+folder, swapped by rename. A rename is atomic, so a reader sees the old snapshot or the new one,
+never half of one; a reader that has the old file open keeps reading it. A failure before the
+renames leaves the previous snapshot served.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from ingest.config import PUBLISHED_MARTS, Home
+from ingest.warehouse import connect
+
+KEEP_SNAPSHOTS = 2
+
+
+class PublishFailed(RuntimeError):
+    pass
+
+
+def warehouse_watermark(con) -> dict:
+    """What the marts were built from: how many files were recorded and the latest record."""
+    n, last = con.execute("SELECT count(*), max(recorded_at) FROM meta.file_manifest").fetchone()
+    return {"files_recorded": n, "last_recorded_at": last.isoformat() if last else None}
+
+
+def current_snapshot(home: Home) -> dict | None:
+    path = home.serving / "snapshot.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _order_by(table) -> list[tuple[str, str]]:
+    keys = [c for c in ("period_type", "period_start", "segment_order", "segment", "declaration_type",
+                        "transport_mode", "channel", "customs_office") if c in table.column_names]
+    return [(k, "ascending") for k in keys]
+
+
+def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
+    home.ensure()
+    published_at = dt.datetime.now(dt.timezone.utc)
+    snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
+    snapshots = home.serving / "snapshots"
+    folder = snapshots / snapshot_id
+    tmp_db = home.serving / f".marts.{snapshot_id}.duckdb.part"
+    try:
+        (folder / "parquet").mkdir(parents=True, exist_ok=False)
+        with connect(home, read_only=True) as con:
+            tables = {}
+            for mart in marts:
+                table = con.table(f"marts.{mart}").arrow()
+                if hasattr(table, "read_all"):
+                    table = table.read_all()
+                tables[mart] = table.sort_by(_order_by(table))
+            watermark = warehouse_watermark(con)
+        info = {
+            "snapshot_id": snapshot_id,
+            "published_at": published_at.isoformat(),
+            "batch_id": batch_id,
+            "source": watermark,
+            "marts": {},
+        }
+        snap = duckdb.connect(str(tmp_db))
+        try:
+            for mart, table in tables.items():
+                pq.write_table(table, folder / "parquet" / f"{mart}.parquet")
+                snap.register("incoming", table)
+                snap.execute(f'CREATE TABLE "{mart}" AS SELECT * FROM incoming')
+                snap.unregister("incoming")
+                digest = hashlib.sha256()
+                for batch in table.to_batches():
+                    digest.update(batch.to_pandas().to_csv(index=False).encode())
+                info["marts"][mart] = {"rows": table.num_rows, "sha256": digest.hexdigest()}
+            snap.execute(
+                "CREATE TABLE snapshot_info AS SELECT $id AS snapshot_id, $at::TIMESTAMPTZ AS published_at, "
+                "$batch AS batch_id, $marts AS marts_json",
+                {"id": snapshot_id, "at": published_at, "batch": batch_id, "marts": json.dumps(info["marts"])},
+            )
+            snap.execute("CHECKPOINT")
+        finally:
+            snap.close()
+        with open(tmp_db, "rb") as fh:
+            os.fsync(fh.fileno())
+        # The swap: each step is a rename, and the previous snapshot stays valid until then.
+        link_tmp = home.serving / f".parquet.{snapshot_id}.link"
+        os.symlink(Path("snapshots") / snapshot_id / "parquet", link_tmp)
+        parquet_link = home.serving / "parquet"
+        if parquet_link.exists() and not parquet_link.is_symlink():
+            shutil.rmtree(parquet_link)  # a folder left by hand: replace it with the link
+        os.replace(tmp_db, home.serving / "marts.duckdb")
+        os.replace(link_tmp, parquet_link)
+        _atomic_write_text(home.serving / "snapshot.json", json.dumps(info, indent=2, default=str))
+    except OSError as exc:
+        tmp_db.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+    _prune(snapshots, keep=snapshot_id)
+    return info
+
+
+def _prune(snapshots: Path, keep: str) -> None:
+    """Keep the newest snapshots (the served one and its predecessor, for readers mid-query)."""
+    older = sorted(p for p in snapshots.iterdir() if p.is_dir() and p.name != keep)
+    for p in older[: max(len(older) - (KEEP_SNAPSHOTS - 1), 0)]:
+        shutil.rmtree(p, ignore_errors=True)

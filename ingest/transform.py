@@ -1,0 +1,83 @@
+"""dbt, run in-process through dbt's programmatic runner, against the home's warehouse."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ingest.config import DBT_PROJECT_DIR, Home
+from ingest.warehouse import connect, writer_lock
+
+
+class DbtFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class DbtResult:
+    command: str
+    success: bool
+    nodes: list[dict]
+
+    @property
+    def failures(self) -> list[dict]:
+        return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped", "warn")]
+
+
+def _prepare(home: Home) -> list[str]:
+    home.ensure()
+    # The dbt profile reads the warehouse path from the environment.
+    os.environ["SWPM_WAREHOUSE"] = str(home.warehouse)
+    dbt_dir = home.warehouse_dir / "dbt"
+    return [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(dbt_dir / "target"),
+        "--log-path", str(dbt_dir / "logs"),
+    ]
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open in a class attribute after a run; close it so this
+    process (and others) can open the warehouse again, e.g. read-only for the mart checks."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            try:
+                DuckDBConnectionManager._ENV.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True) -> DbtResult:
+    """Run one dbt command (``build``, ``test``, ``docs generate``, ...) holding the writer
+    lock, since dbt writes the warehouse."""
+    from dbt.cli.main import dbtRunner
+
+    with connect(home):  # create raw/meta schemas so sources exist even before the first load
+        pass
+    cli = command.split() + _prepare(home) + list(args)
+    with writer_lock(home):
+        try:
+            res = dbtRunner().invoke(cli)
+        finally:
+            _release_duckdb()
+    nodes = []
+    for r in getattr(res.result, "results", None) or []:
+        nodes.append({
+            "name": r.node.name,
+            "resource_type": str(r.node.resource_type),
+            "status": str(r.status),
+            "message": r.message,
+            "seconds": round(r.execution_time or 0, 3),
+        })
+    result = DbtResult(command, bool(res.success), nodes)
+    if raise_on_failure and not result.success:
+        detail = "; ".join(f"{n['name']}: {n['status']} {n['message'] or ''}".strip() for n in result.failures)
+        raise DbtFailed(f"dbt {command} failed: {detail or res.exception}")
+    return result
+
+
+def build(home: Home, full_refresh: bool = False) -> DbtResult:
+    args = ["--full-refresh"] if full_refresh else []
+    return run_dbt(home, "build", *args)

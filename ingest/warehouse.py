@@ -1,0 +1,100 @@
+"""The DuckDB warehouse: one writer at a time, raw and meta schemas."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from ingest.config import Home
+from ingest.contracts import load_contracts
+
+LINEAGE_COLUMNS = [
+    ("_source_file", "VARCHAR NOT NULL"),
+    ("_source_sha256", "VARCHAR NOT NULL"),
+    ("_source_line", "BIGINT NOT NULL"),
+    ("_batch_id", "VARCHAR NOT NULL"),
+    ("_loaded_at", "TIMESTAMP NOT NULL"),
+]
+
+META_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.file_manifest (
+    file_name        VARCHAR NOT NULL,
+    source_kind      VARCHAR,
+    sha256           VARCHAR NOT NULL,
+    size_bytes       BIGINT NOT NULL,
+    data_date        DATE,
+    batch_id         VARCHAR NOT NULL,
+    status           VARCHAR NOT NULL,   -- loaded | quarantined
+    rows_landed      BIGINT,
+    rows_loaded      BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    reason_code      VARCHAR,
+    message          VARCHAR,
+    quarantine_path  VARCHAR,
+    recorded_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (file_name, sha256)
+);
+CREATE TABLE IF NOT EXISTS meta.runs (
+    batch_id     VARCHAR PRIMARY KEY,
+    logical_date DATE,
+    trigger      VARCHAR,
+    step         VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,
+    detail       VARCHAR,
+    started_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL
+);
+"""
+
+
+def raw_table_ddl() -> str:
+    statements = []
+    for contract in load_contracts().values():
+        cols = [f'"{c.name}" {c.type}' for c in contract.columns]
+        cols += [f"{name} {typ}" for name, typ in LINEAGE_COLUMNS]
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {contract.raw_table} (\n    " + ",\n    ".join(cols) + "\n);"
+        )
+    return "\n".join(statements)
+
+
+@contextlib.contextmanager
+def writer_lock(home: Home) -> Iterator[None]:
+    """Serialise writers across processes (Airflow workers, the CLI): DuckDB allows one."""
+    home.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with open(home.warehouse_dir / ".writer.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def connect(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse; writers hold the writer lock for its whole life."""
+    if read_only:
+        con = duckdb.connect(str(home.warehouse), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    with writer_lock(home):
+        home.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(home.warehouse))
+        try:
+            con.execute(META_DDL)
+            con.execute(raw_table_ddl())
+            yield con
+        finally:
+            con.close()
+
+
+def exists(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0

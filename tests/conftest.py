@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+
+# A small sample world: two nights at the Single Window's launch, two after it matured.
+SAMPLE_DAYS = [dt.date(2006, 1, 1), dt.date(2006, 1, 2), dt.date(2011, 6, 1), dt.date(2011, 6, 2)]
+SAMPLE_PER_DAY = 400
+SAMPLE_SEED = 7
+
+
+def _write_sample(landing: Path) -> None:
+    from ingest.generate import generate
+
+    for day in SAMPLE_DAYS:
+        generate(landing, day, 1, SAMPLE_PER_DAY, seed=SAMPLE_SEED)
+
+
+@pytest.fixture(scope="session")
+def sample_landing(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("sample") / "landing"
+    _write_sample(landing)
+    return landing
+
+
+@pytest.fixture
+def home(tmp_path):
+    from ingest.config import Home
+
+    return Home.resolve(tmp_path / "home").ensure()
+
+
+@pytest.fixture
+def sample_home(home, sample_landing):
+    for f in sample_landing.iterdir():
+        shutil.copy2(f, home.landing / f.name)
+    return home
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory) -> dict:
+    """Environment for the real Airflow CLI: its own home with a migrated SQLite database."""
+    af_home = tmp_path_factory.mktemp("airflow_home")
+    env = dict(os.environ)
+    env.update(
+        AIRFLOW_HOME=str(af_home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+    )
+    res = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return env

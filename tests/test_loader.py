@@ -1,0 +1,158 @@
+"""Landing contracts at the door: good files load with lineage, bad files go to quarantine with
+a reason a person can act on, the rest of the batch still loads, re-runs change nothing."""
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from ingest import pipeline
+from ingest.loader import discover, load_file
+
+DECL_HEADER = "declaration_id,declaration_type,transport_mode,customs_office,declarant_id,aeo_flag,oga_required,pre_arrival_flag,declared_value_krw"
+GOOD_DECL = DECL_HEADER + "\nIM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1000\nIM200601030000002,IMPORT,SEA,030,BR00002,Y,N,Y,2000\n"
+
+
+def _gz(path, text: str, encoding="utf-8"):
+    path.write_bytes(gzip.compress(text.encode(encoding), mtime=0))
+    return path
+
+
+def _manifest(home):
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        return con.execute("SELECT * FROM meta.file_manifest ORDER BY file_name").df()
+    finally:
+        con.close()
+
+
+def _rows(home, sql):
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_good_files_load_with_lineage(sample_home):
+    outcomes = pipeline.load(sample_home, "batch-1")
+    assert {o.status for o in outcomes} == {"loaded"}
+    assert len(outcomes) == 8
+    lineage = _rows(sample_home, """
+        SELECT count(*), count(DISTINCT _source_file), min(_source_line), count(*) FILTER (WHERE _source_sha256 IS NULL
+               OR _batch_id <> 'batch-1' OR _loaded_at IS NULL) FROM raw.clearance_events""")[0]
+    assert lineage[0] > 0 and lineage[1] == 4 and lineage[2] == 2 and lineage[3] == 0
+    m = _manifest(sample_home)
+    assert (m.rows_landed == m.rows_loaded + m.rows_quarantined).all()
+    assert m.rows_loaded.sum() == sum(_rows(sample_home, f"SELECT count(*) FROM raw.{k}")[0][0]
+                                      for k in ("clearance_declarations", "clearance_events"))
+
+
+def test_loading_again_is_a_no_op(sample_home):
+    pipeline.load(sample_home, "b1")
+    before = _rows(sample_home, "SELECT count(*) FROM raw.clearance_events")[0][0]
+    assert discover(sample_home) == []
+    assert pipeline.load(sample_home, "b2") == []
+    # Even asked explicitly, a recorded file is skipped.
+    any_file = next(sample_home.landing.iterdir())
+    assert load_file(sample_home, any_file, "b3").status == "skipped"
+    assert _rows(sample_home, "SELECT count(*) FROM raw.clearance_events")[0][0] == before
+    assert len(_manifest(sample_home)) == 8
+
+
+def test_same_content_under_another_name_is_quarantined(sample_home):
+    pipeline.load(sample_home, "b1")
+    src = sample_home.landing / "clearance_declarations_20060101.csv.gz"
+    shutil.copy2(src, sample_home.landing / "clearance_declarations_20060105.csv.gz")
+    [outcome] = pipeline.load(sample_home, "b2")
+    assert outcome.status == "quarantined" and outcome.reason_code == "duplicate_content"
+    assert "clearance_declarations_20060101.csv.gz" in outcome.message
+    assert not (sample_home.landing / "clearance_declarations_20060105.csv.gz").exists()
+
+
+BAD_CASES = {
+    "unknown_code": (GOOD_DECL.replace("IMPORT,SEA", "IMPORT,SHIP"), "out_of_contract", ["transport_mode", "SHIP", "line"]),
+    "missing_column": (GOOD_DECL.replace(",declared_value_krw", "").replace(",1000\n", "\n").replace(",2000\n", "\n"),
+                       "header_mismatch", ["declared_value_krw"]),
+    "renamed_column": (GOOD_DECL.replace("customs_office", "office_code"), "header_mismatch", ["office_code", "customs_office"]),
+    "wrong_type": (GOOD_DECL.replace(",1000\n", ",12OO\n"), "out_of_contract", ["declared_value_krw"]),
+    "missing_required": (GOOD_DECL.replace(",040,", ",,"), "out_of_contract", ["customs_office", "empty"]),
+    "duplicate_key": (GOOD_DECL + "IM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1000\n", "out_of_contract", ["declaration_id", "unique"]),
+    "out_of_range": (GOOD_DECL.replace(",1000\n", ",-5\n"), "out_of_contract", ["declared_value_krw", "minimum"]),
+    "header_only": (DECL_HEADER + "\n", "header_only", ["no rows"]),
+    "empty": ("", "empty_file", ["empty"]),
+    "wrong_delimiter": (GOOD_DECL.replace(",", ";"), "header_mismatch", ["delimiter"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_file_is_quarantined_and_the_rest_still_loads(sample_home, case):
+    text, code, words = BAD_CASES[case]
+    bad = _gz(sample_home.landing / "clearance_declarations_20060103.csv.gz", text)
+    outcomes = {o.file_name: o for o in pipeline.load(sample_home, "b1")}
+    o = outcomes[bad.name]
+    assert o.status == "quarantined", o
+    assert o.reason_code == code
+    for word in words:
+        assert word.lower() in o.message.lower(), (word, o.message)
+    assert bad.name in o.message
+    # The file moved to quarantine with a machine-readable reason beside it.
+    assert not bad.exists()
+    qfile = sample_home.quarantine / bad.name
+    reason = json.loads((sample_home.quarantine / (bad.name + ".reason.json")).read_text())
+    assert qfile.exists() and reason["reason_code"] == code
+    # Every other file of the batch loaded.
+    assert sum(x.status == "loaded" for x in outcomes.values()) == 8
+    m = _manifest(sample_home)
+    assert (m.rows_landed.fillna(0) == m.rows_loaded + m.rows_quarantined).all()
+    assert _rows(sample_home, "SELECT count(*) FROM raw.clearance_declarations WHERE _source_file = 'clearance_declarations_20060103.csv.gz'")[0][0] == 0
+
+
+def test_not_gzip_and_truncated_gzip(home):
+    (home.landing / "clearance_declarations_20060103.csv.gz").write_text(GOOD_DECL)
+    whole = gzip.compress((GOOD_DECL * 1).encode() + b"".join(
+        f"IM2006010300{i:05d},IMPORT,AIR,040,BR00001,N,N,N,1\n".encode() for i in range(10, 5000)), mtime=0)
+    (home.landing / "clearance_declarations_20060104.csv.gz").write_bytes(whole[: len(whole) // 2])
+    outcomes = {o.file_name: o for o in pipeline.load(home, "b1")}
+    assert outcomes["clearance_declarations_20060103.csv.gz"].reason_code == "not_gzip"
+    assert outcomes["clearance_declarations_20060104.csv.gz"].reason_code == "unreadable"
+    assert "send it again" in outcomes["clearance_declarations_20060104.csv.gz"].message
+
+
+def test_unclaimed_file_name_is_quarantined(home):
+    _gz(home.landing / "declarations.csv.gz", GOOD_DECL)
+    [o] = pipeline.load(home, "b1")
+    assert o.status == "quarantined" and o.reason_code == "unknown_source"
+
+
+def test_file_outside_landing_is_refused(home, tmp_path):
+    outside = _gz(tmp_path / "clearance_declarations_20060103.csv.gz", GOOD_DECL)
+    o = load_file(home, home.landing / ".." / ".." / outside.name, "b1")
+    assert o.status == "quarantined" and o.reason_code == "unsafe_path"
+    assert outside.exists(), "a file outside landing/ is never moved"
+
+
+def test_bom_and_crlf_are_accepted(home):
+    _gz(home.landing / "clearance_declarations_20060103.csv.gz", "\ufeff" + GOOD_DECL.replace("\n", "\r\n"))
+    [o] = pipeline.load(home, "b1")
+    assert o.status == "loaded" and o.rows_loaded == 2
+    assert _rows(home, "SELECT max(declared_value_krw) FROM raw.clearance_declarations")[0][0] == 2000
+
+
+def test_corrected_file_under_same_name_loads_as_new_version(home):
+    f = _gz(home.landing / "clearance_declarations_20060103.csv.gz", GOOD_DECL)
+    pipeline.load(home, "b1")
+    _gz(f, GOOD_DECL.replace(",1000\n", ",1500\n"))
+    [o] = pipeline.load(home, "b2")
+    assert o.status == "loaded"
+    assert len(_manifest(home)) == 2
+
+
+def test_data_date_after_the_run_waits(sample_home):
+    import datetime as dt
+
+    names = {p.name for p in discover(sample_home, until=dt.date(2006, 12, 31))}
+    assert names == {f"clearance_{k}_2006010{d}.csv.gz" for k in ("declarations", "events") for d in (1, 2)}

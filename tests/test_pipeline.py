@@ -1,0 +1,137 @@
+"""dbt build, incremental nights, mart checks, publishing and the command line, without Airflow."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+
+import duckdb
+import pytest
+
+from ingest import pipeline
+from ingest.publish import PublishFailed
+from tests.conftest import BIN, PROJECT
+
+
+def _table(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+MART_ORDER = "ORDER BY ALL"
+
+
+def test_dbt_build_runs_models_unit_tests_and_data_tests(sample_home):
+    pipeline.load(sample_home, "b1")
+    result = pipeline.build(sample_home)
+    kinds = {n["resource_type"] for n in result.nodes}
+    assert {"model", "test", "unit_test"} <= kinds
+    assert not result.failures
+    names = {n["name"] for n in result.nodes}
+    assert {"stg_clearance__declarations", "stg_clearance__events", "int_declaration_milestones",
+            "trs_release_time", "trs_segment_time"} <= names
+
+
+def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path):
+    """Load night by night with incremental builds; the marts equal a full refresh."""
+    for day in ("20060101", "20060102", "20110601", "20110602"):
+        for kind in ("declarations", "events"):
+            shutil.copy2(sample_landing / f"clearance_{kind}_{day}.csv.gz", home.landing)
+        pipeline.load(home, f"night-{day}")
+        pipeline.build(home)
+    cols = "* EXCLUDE (source_refreshed_at)"
+    incremental = {m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}") for m in ("trs_release_time", "trs_segment_time")}
+    pipeline.build(home, full_refresh=True)
+    for mart, df in incremental.items():
+        full = _table(home.warehouse, f"SELECT {cols} FROM marts.{mart} {MART_ORDER}")
+        assert len(df) == len(full) > 0
+        assert df.equals(full), mart
+
+
+def test_checks_then_atomic_publish(sample_home):
+    pipeline.load(sample_home, "b1")
+    pipeline.build(sample_home)
+    results = pipeline.check(sample_home)
+    assert all(r.success for r in results) and {r.name for r in results} >= {"trs_release_time", "trs_segment_time"}
+    first = pipeline.publish(sample_home, "b1")
+    served = sample_home.serving / "marts.duckdb"
+    con = duckdb.connect(str(served), read_only=True)
+    try:
+        n = con.execute("SELECT count(*) FROM trs_release_time").fetchone()[0]
+        assert n == first["marts"]["trs_release_time"]["rows"]
+        assert con.execute("SELECT snapshot_id FROM snapshot_info").fetchone()[0] == first["snapshot_id"]
+    finally:
+        con.close()
+    import pyarrow.parquet as pq
+
+    assert pq.read_metadata(sample_home.serving / "parquet" / "trs_release_time.parquet").num_rows == n
+    assert pipeline.is_published_current(sample_home)
+
+
+def test_failed_publish_leaves_previous_snapshot(sample_home, monkeypatch):
+    import errno
+
+    from ingest import publish as publisher
+
+    pipeline.load(sample_home, "b1")
+    pipeline.build(sample_home)
+    first = pipeline.publish(sample_home, "b1")
+    before = (sample_home.serving / "marts.duckdb").read_bytes()
+    parquet_before = os.readlink(sample_home.serving / "parquet")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publisher.pq, "write_table", disk_full)
+    with pytest.raises(PublishFailed, match="previous snapshot is still served"):
+        pipeline.publish(sample_home, "b2")
+    assert (sample_home.serving / "marts.duckdb").read_bytes() == before
+    assert os.readlink(sample_home.serving / "parquet") == parquet_before
+    assert json.loads((sample_home.serving / "snapshot.json").read_text())["snapshot_id"] == first["snapshot_id"]
+    assert not list(sample_home.serving.glob(".marts.*")), "no temporary file left behind"
+
+
+def test_failing_mart_check_blocks_publish(sample_home, monkeypatch):
+    from ingest import quality
+
+    pipeline.load(sample_home, "b1")
+    pipeline.build(sample_home)
+    original = quality._mart_checks
+
+    def stricter():
+        checks = original()
+        checks[0]["expectations"].append({"type": "expect_column_values_to_be_between",
+                                          "kwargs": {"column": "median_hours", "max_value": 1}})
+        return checks
+
+    monkeypatch.setattr(quality, "_mart_checks", stricter)
+    with pytest.raises(pipeline.MartChecksFailed, match="median_hours"):
+        pipeline.run(sample_home, dt.date(2026, 11, 24), log=lambda *_: None)
+    assert not (sample_home.serving / "marts.duckdb").exists()
+
+
+def test_cli_run_status_and_same_marts_as_steps(sample_home, tmp_path):
+    env = dict(os.environ, SWPM_HOME=str(sample_home.root))
+    res = subprocess.run([str(BIN / "swpm"), "run", "--date", "2026-11-24"], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "[8/8]" in res.stdout and "Air-cargo imports" in res.stdout and "2011" in res.stdout
+    status = subprocess.run([str(BIN / "swpm"), "status", "--json"], env=env, capture_output=True, text=True)
+    info = json.loads(status.stdout)
+    assert {t["status"] for t in info["totals"]} == {"loaded"}
+    assert info["snapshot"]["marts"]["trs_release_time"]["rows"] > 0
+    assert info["runs"][0]["status"] == "success"
+    # A second run of the same day changes nothing.
+    again = subprocess.run([str(BIN / "swpm"), "run", "--date", "2026-11-24"], env=env, capture_output=True, text=True)
+    assert "snapshot already current" in again.stdout
+    assert json.loads((sample_home.serving / "snapshot.json").read_text()) == info["snapshot"]
+
+
+def test_cli_rejects_bad_arguments(tmp_path):
+    res = subprocess.run([str(BIN / "swpm"), "--home", str(tmp_path), "generate", "--start", "2006-13-01", "--days", "1"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "not a date" in res.stderr

@@ -25,7 +25,7 @@ def test_schedule_catchup_and_one_run_at_a_time(dagbag):
     dag = dagbag.dags["swpm_nightly"]
     assert dag.catchup is True
     assert dag.max_active_runs == 1
-    assert str(dag.timetable.summary) == "@daily" or "daily" in dag.timetable.summary.lower()
+    assert dag.schedule == "@daily" and dag.timetable.summary == "0 0 * * *"
     assert {"swpm", "nightly", "trs"} <= set(dag.tags)
 
 
@@ -46,7 +46,7 @@ def test_task_order_and_no_cycles(dagbag):
 
 
 def test_load_is_mapped_per_file(dagbag):
-    from airflow.models.mappedoperator import MappedOperator
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     task = dagbag.dags["swpm_nightly"].get_task("validate_and_load")
     assert isinstance(task, MappedOperator)

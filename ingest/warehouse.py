@@ -64,11 +64,12 @@ def raw_table_ddl() -> str:
 
 
 @contextlib.contextmanager
-def writer_lock(home: Home) -> Iterator[None]:
-    """Serialise writers across processes (Airflow workers, the CLI): DuckDB allows one."""
+def writer_lock(home: Home, shared: bool = False) -> Iterator[None]:
+    """Serialise access across processes (Airflow workers, the CLI): DuckDB lets one process
+    write, and a writer excludes readers of the same file. Readers share the lock."""
     home.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with open(home.warehouse_dir / ".writer.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with open(home.warehouse_dir / ".writer.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -79,11 +80,12 @@ def writer_lock(home: Home) -> Iterator[None]:
 def connect(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse; writers hold the writer lock for its whole life."""
     if read_only:
-        con = duckdb.connect(str(home.warehouse), read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
+        with writer_lock(home, shared=True):
+            con = duckdb.connect(str(home.warehouse), read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
         return
     with writer_lock(home):
         home.warehouse_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ a reason a person can act on, the rest of the batch still loads, re-runs change 
 from __future__ import annotations
 
 import gzip
+import os
 import json
 import shutil
 
@@ -156,3 +157,22 @@ def test_data_date_after_the_run_waits(sample_home):
 
     names = {p.name for p in discover(sample_home, until=dt.date(2006, 12, 31))}
     assert names == {f"clearance_{k}_2006010{d}.csv.gz" for k in ("declarations", "events") for d in (1, 2)}
+
+
+def test_recorded_files_are_not_hashed_again(sample_home, monkeypatch):
+    from ingest import loader
+
+    pipeline.load(sample_home, "b1")
+    hashed = []
+    real = loader.sha256_of
+    monkeypatch.setattr(loader, "sha256_of", lambda p: hashed.append(p.name) or real(p))
+    assert discover(sample_home) == []
+    assert hashed == []
+    # A corrected delivery under a known name is noticed even with an old modification time.
+    target = sample_home.landing / "clearance_declarations_20060101.csv.gz"
+    data = target.read_bytes()
+    stat = target.stat()
+    target.unlink()
+    target.write_bytes(data[:-8] + data[-8:])  # same bytes, re-delivered
+    os.utime(target, (stat.st_atime, stat.st_mtime))
+    assert discover(sample_home) == [] and hashed == [target.name], "re-delivery is hashed and recognised"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ingest.gzipio import write_gzip_bytes
@@ -222,8 +223,6 @@ def simulate_day(day: dt.date, n: int, seed: int) -> tuple[pa.Table, pa.Table]:
     event_decl = decl_id[idx]
     event_id = np.char.add(np.char.add(event_decl, "-"), np.char.zfill(seq_no.astype(str), 2))
     ts = pa.array(stamp.astype("datetime64[s]"), type=pa.timestamp("s"))
-    import pyarrow.compute as pc
-
     events = pa.table(
         {
             "event_id": event_id,

@@ -85,8 +85,6 @@ def validate_frame(df, suite: gx.ExpectationSuite) -> list[Failure]:
     return failures_of(result)
 
 
-MART_CHECKS_FILE = "marts/trs_marts.yml"
-
 
 @dataclass
 class CheckResult:

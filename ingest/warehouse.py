@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
@@ -96,7 +95,3 @@ def connect(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             yield con
         finally:
             con.close()
-
-
-def exists(path: Path) -> bool:
-    return path.exists() and path.stat().st_size > 0

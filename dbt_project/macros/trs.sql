@@ -31,15 +31,28 @@
     end
 {%- endmacro %}
 
-{# Declarations of the periods that changed since this mart was last built; on a full build,
-   every declaration. Periods are the month and the year of the declaration's reference date. #}
-{% macro trs_periods_to_rebuild(relation_int) -%}
+{# The rows of `relation` (one per declaration, or per declaration and segment) placed in their
+   month and in their year. On an incremental run only the months and years that received
+   declarations recomputed since this mart was last built, whose old rows delete+insert
+   replaces whole; on a full build, every period. #}
+{% macro trs_period_rows(relation) -%}
     {%- if is_incremental() -%}
-    (
-        select distinct date_trunc('month', reference_date) as month_start
-        from {{ relation_int }}
+    {%- set changed_months -%}
+        select distinct date_trunc('month', reference_date)
+        from {{ ref('int_declaration_milestones') }}
         where _refreshed_at > (select coalesce(max(source_refreshed_at), '1900-01-01'::timestamp) from {{ this }})
           and reference_date is not null
-    )
-    {%- endif -%}
+    {%- endset -%}
+    {%- endif %}
+    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
+    from {{ relation }}
+    {% if is_incremental() -%}
+    where date_trunc('month', reference_date) in ({{ changed_months }})
+    {%- endif %}
+    union all
+    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
+    from {{ relation }}
+    {% if is_incremental() -%}
+    where date_trunc('year', reference_date) in (select date_trunc('year', m) from ({{ changed_months }}) as c(m))
+    {%- endif %}
 {%- endmacro %}

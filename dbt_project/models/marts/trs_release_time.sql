@@ -16,22 +16,8 @@ with declarations as (
     where reference_date is not null
 ),
 
-{% if is_incremental() %}
-changed_months as {{ trs_periods_to_rebuild(ref('int_declaration_milestones')) }},
-{% endif %}
-
 in_periods as (
-    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
-    from declarations
-    {% if is_incremental() %}
-    where date_trunc('month', reference_date) in (select month_start from changed_months)
-    {% endif %}
-    union all
-    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
-    from declarations
-    {% if is_incremental() %}
-    where date_trunc('year', reference_date) in (select date_trunc('year', month_start) from changed_months)
-    {% endif %}
+    {{ trs_period_rows('declarations') }}
 )
 
 select

@@ -15,10 +15,6 @@ with declarations as (
     where reference_date is not null
 ),
 
-{% if is_incremental() %}
-changed_months as {{ trs_periods_to_rebuild(ref('int_declaration_milestones')) }},
-{% endif %}
-
 segments as (
     select d.*, s.segment, s.segment_order, s.hours
     from declarations as d
@@ -35,17 +31,7 @@ segments as (
 ),
 
 in_periods as (
-    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
-    from segments
-    {% if is_incremental() %}
-    where date_trunc('month', reference_date) in (select month_start from changed_months)
-    {% endif %}
-    union all
-    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
-    from segments
-    {% if is_incremental() %}
-    where date_trunc('year', reference_date) in (select date_trunc('year', month_start) from changed_months)
-    {% endif %}
+    {{ trs_period_rows('segments') }}
 )
 
 select

@@ -37,6 +37,15 @@ def _batch_id(run_id: str, logical_date) -> str:
     return f"airflow_{day}_{hashlib.sha256(run_id.encode()).hexdigest()[:10]}"
 
 
+def _record_failure(context) -> None:
+    """A failed task marks the run failed in the warehouse's run log (swpm status shows it)."""
+    from ingest import pipeline
+
+    ti = context["ti"]
+    pipeline.record_step(_home(), _batch_id(context["run_id"], context.get("logical_date")),
+                         ti.task_id, "failed", str(context.get("exception") or ""))
+
+
 @dag(
     dag_id="swpm_nightly",
     description="Nightly load: landing files -> DuckDB raw -> dbt marts -> GX checks -> read-only snapshot",
@@ -45,7 +54,8 @@ def _batch_id(run_id: str, logical_date) -> str:
     catchup=True,
     max_active_runs=1,
     tags=["swpm", "nightly", "trs"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "swpm"},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "swpm",
+                  "on_failure_callback": _record_failure},
     doc_md=__doc__,
 )
 def swpm_nightly():

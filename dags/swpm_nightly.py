@@ -79,12 +79,15 @@ def swpm_nightly():
         return {k: v for k, v in outcome.as_dict().items() if k != "details"}
 
     @task.short_circuit(trigger_rule="none_failed")
-    def changes_pending(outcomes=None) -> bool:
+    def changes_pending(outcomes=None, logical_date=None, run_id=None) -> bool:
         """Skip build, checks and publish when the snapshot already reflects every load."""
         from ingest import pipeline
 
         home = _home()
-        return pipeline.has_loaded_rows(home) and not pipeline.is_published_current(home)
+        pending = pipeline.has_loaded_rows(home) and not pipeline.is_published_current(home)
+        if not pending:
+            pipeline.record_step(home, _batch_id(run_id, logical_date), "done", "skipped", "snapshot already current")
+        return pending
 
     @task
     def dbt_build() -> int:

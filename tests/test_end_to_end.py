@@ -91,3 +91,6 @@ def test_second_run_changes_nothing(dag_run, airflow_env):
     assert "[DAG TEST] end task task_id=validate_and_load" not in log
     assert "[DAG TEST] end task task_id=dbt_build" not in log
     assert (home.serving / "snapshot.json").read_text() == before
+    from ingest import pipeline
+
+    assert pipeline.status(home)["runs"][0]["status"] == "skipped"

@@ -85,7 +85,6 @@ def validate_frame(df, suite: gx.ExpectationSuite) -> list[Failure]:
     return failures_of(result)
 
 
-
 @dataclass
 class CheckResult:
     name: str

@@ -77,21 +77,14 @@ def writer_lock(home: Home, shared: bool = False) -> Iterator[None]:
 
 @contextlib.contextmanager
 def connect(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse; writers hold the writer lock for its whole life."""
-    if read_only:
-        with writer_lock(home, shared=True):
-            con = duckdb.connect(str(home.warehouse), read_only=True)
-            try:
-                yield con
-            finally:
-                con.close()
-        return
-    with writer_lock(home):
-        home.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(home.warehouse))
+    """A connection to the warehouse, holding the lock for its whole life: shared for readers,
+    exclusive for the writer, which also makes sure the raw and meta schemas exist."""
+    with writer_lock(home, shared=read_only):
+        con = duckdb.connect(str(home.warehouse), read_only=read_only)
         try:
-            con.execute(META_DDL)
-            con.execute(raw_table_ddl())
+            if not read_only:
+                con.execute(META_DDL)
+                con.execute(raw_table_ddl())
             yield con
         finally:
             con.close()

@@ -1,6 +1,7 @@
 """``swpm``: the nightly pipeline's steps without Airflow.
 
     swpm generate --start 2006-01-01 --days 30 --declarations-per-day 500 --seed 7
+    swpm land path/to/export.csv.gz --as itsm_incidents_servicenow_20170101.csv.gz
     swpm load | build | check | publish
     swpm run --date 2018-12-31
     swpm status
@@ -43,18 +44,39 @@ def _file_progress(i: int, n: int, outcome) -> None:
 
 
 def cmd_generate(args, home: Home) -> int:
-    from ingest.generate import generate
+    from ingest.generate import sample_days
+    from ingest.sample_world import SampleSpec, generate_all
 
     def progress(i, n, day):
         if i == n or i % max(n // 20, 1) == 0:
             print(f"  generated {i}/{n} days (last {day})", flush=True)
 
-    written = generate(home.ensure().landing, args.start, args.days, args.declarations_per_day,
-                       seed=args.seed, days_per_month=args.days_per_month, month_step=args.month_step,
-                       progress=progress)
-    print(f"generate: {len(written)} new day(s) written to {home.landing} "
-          f"({sum(w.declarations_count for w in written)} declarations, "
-          f"{sum(w.events_count for w in written)} events)")
+    days = sample_days(args.start, args.days, args.days_per_month, args.month_step)
+    spec = SampleSpec(home.ensure().landing, tuple(days), args.declarations_per_day, args.seed)
+    for g in generate_all(spec, only=args.only, progress=progress):
+        print(f"generate {g.source}: {g.files} new file(s), {g.rows} rows{' (' + g.detail + ')' if g.detail else ''}")
+    print(f"generate: landing folder {home.landing}")
+    return 0
+
+
+def cmd_land(args, home: Home) -> int:
+    """Drop a delivered file into landing/ the safe way: copy beside, then rename."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    source = Path(args.file)
+    name = args.as_name or source.name
+    if Path(name).name != name or name.startswith("."):
+        raise ValueError(f"--as must be a plain file name, not {name!r}")
+    target = home.ensure().landing / name
+    if target.exists():
+        print(f"land: {target} already there, left as it is")
+        return 0
+    tmp = target.with_name(f".{name}.part")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    print(f"land: {source} -> {target}")
     return 0
 
 
@@ -159,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the first N days of each month (a sampled period)")
     g.add_argument("--month-step", type=_positive, default=1,
                    help="only every Nth month from the start month (a sampled period)")
+    g.add_argument("--only", action="append", default=None, metavar="SOURCE",
+                   help="only this generator (repeatable; see ingest/sample_world.py)")
+    p = add("land", cmd_land, "copy a delivered file into landing/ (atomically, content unchanged)")
+    p.add_argument("file")
+    p.add_argument("--as", dest="as_name", default=None, help="file name in landing/ (default: the same)")
     p = add("load", cmd_load, "check and load new files from landing/")
     p.add_argument("--date", type=_date, default=None, help="only files whose data date is on or before this")
     p = add("build", cmd_build, "run dbt build (models and tests)")

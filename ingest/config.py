@@ -15,8 +15,15 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEFAULT_HOME = PROJECT_ROOT / "swpm_home"
 
-# Marts published to serving/, in dependency order.
-PUBLISHED_MARTS = ("trs_release_time", "trs_segment_time")
+MARTS_MODELS_DIR = DBT_PROJECT_DIR / "models" / "marts"
+
+
+def published_marts() -> tuple[str, ...]:
+    """Every model under dbt_project/models/marts/ is published: a new mart needs no Python."""
+    return tuple(sorted(p.stem for p in MARTS_MODELS_DIR.rglob("*.sql")))
+
+
+PUBLISHED_MARTS = published_marts()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ class Column:
     min: object = None
     max: object = None
     description: str = ""
+    format: str | None = None  # strptime pattern for DATE/TIMESTAMP text such as '%d/%m/%Y %H:%M'
+    pseudonymise: bool = False  # replaced by a keyed hash at load (ingest.pseudonymise)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,13 @@ class Contract:
     source_kind: str
     file_name: re.Pattern
     columns: tuple[Column, ...]
-    compression: str = "gzip"
+    compression: str = "gzip"  # gzip | none
     encoding: str = "utf-8"
     delimiter: str = ","
+    file_format: str = "csv"  # csv | xlsx
+    sheet: str | None = None  # xlsx: the worksheet that holds the table
+    header_row: int = 1  # xlsx: the row of the header (title rows above it are skipped)
+    null_strings: tuple[str, ...] = ("",)  # text that means "missing", e.g. ServiceNow's '?'
     unique_key: tuple[str, ...] = ()
     description: str = ""
     path: Path | None = field(default=None, compare=False)
@@ -96,6 +102,8 @@ def _load(path: Path) -> Contract:
             min=c.get("min"),
             max=c.get("max"),
             description=c.get("description", ""),
+            format=c.get("format"),
+            pseudonymise=bool(c.get("pseudonymise", False)),
         )
         for c in spec["columns"]
     )
@@ -106,6 +114,10 @@ def _load(path: Path) -> Contract:
         compression=spec.get("compression", "gzip"),
         encoding=spec.get("encoding", "utf-8"),
         delimiter=spec.get("delimiter", ","),
+        file_format=spec.get("format", "csv"),
+        sheet=spec.get("sheet"),
+        header_row=int(spec.get("header_row", 1)),
+        null_strings=tuple(str(s) for s in spec.get("null_strings", [""])),
         unique_key=tuple(spec.get("unique_key", ())),
         description=spec.get("description", ""),
         path=path,

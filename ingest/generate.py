@@ -264,13 +264,18 @@ def generate(
     month_step: int = 1,
     progress=None,
 ) -> list[DayFiles]:
-    """Write the nightly clearance-log drops of the chosen days into ``landing``.
+    """Write the nightly clearance-log drops of the chosen days into ``landing``."""
+    return generate_days(landing, sample_days(start, days, days_per_month, month_step),
+                         declarations_per_day, seed, progress)
 
-    A day whose two files already exist is left alone, so a second run is cheap and changes
-    nothing (the same seed gives byte-identical files anyway)."""
+
+def generate_days(landing: Path, chosen: list[dt.date], declarations_per_day: int, seed: int,
+                  progress=None) -> list[DayFiles]:
+    """Write the clearance-log drops of ``chosen`` days. A day whose two files already exist is
+    left alone, so a second run is cheap and changes nothing (the same seed gives byte-identical
+    files anyway)."""
     landing.mkdir(parents=True, exist_ok=True)
     out: list[DayFiles] = []
-    chosen = sample_days(start, days, days_per_month, month_step)
     for i, day in enumerate(chosen):
         stamp = day.strftime("%Y%m%d")
         decl_path = landing / f"clearance_declarations_{stamp}.csv.gz"

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import pseudonymise
 from ingest.config import Home
 from ingest.contracts import Contract, contract_for
 from ingest.quality import build_suite, validate_frame
@@ -127,16 +128,47 @@ def _safe_landing_path(home: Home, path: Path) -> Path:
     return resolved
 
 
+def _header_problem(header: list[str], contract: Contract, file_name: str) -> None:
+    expected = contract.column_names
+    if header == expected:
+        return
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    parts = []
+    if missing:
+        parts.append(f"missing column(s) {missing}")
+    if extra:
+        parts.append(f"unknown column(s) {extra}")
+    if not parts:
+        parts.append("columns in another order")
+    where = f"sheet {contract.sheet!r} row {contract.header_row}" if contract.file_format == "xlsx" \
+        else f"delimiter {contract.delimiter!r}"
+    raise Rejected(
+        "header_mismatch",
+        f"{file_name}: header does not match the {contract.source_kind} contract: "
+        f"{'; '.join(parts)}. Expected exactly {expected} ({where}). "
+        f"Fix the export or change {contract.path.relative_to(contract.path.parents[2])}.",
+    )
+
+
 def _check_header(path: Path, contract: Contract) -> None:
+    if contract.file_format == "xlsx":
+        _xlsx_rows(path, contract, header_only=True)
+        return
     with open(path, "rb") as fh:
-        if fh.read(2) != GZIP_MAGIC:
-            raise Rejected(
-                "not_gzip",
-                f"{path.name}: not a gzip file although the {contract.source_kind} contract "
-                "requires gzip; compress it with gzip (keeping the .csv.gz name) and drop it again.",
-            )
+        magic = fh.read(2)
+    if contract.compression == "gzip" and magic != GZIP_MAGIC:
+        raise Rejected(
+            "not_gzip",
+            f"{path.name}: not a gzip file although the {contract.source_kind} contract "
+            "requires gzip; compress it with gzip (keeping the .csv.gz name) and drop it again.",
+        )
+    if contract.compression == "none" and magic == GZIP_MAGIC:
+        raise Rejected("not_plain_text", f"{path.name}: gzip-compressed although the {contract.source_kind} "
+                       "contract expects plain CSV; decompress it (keeping the .csv name) and drop it again.")
+    opener = gzip.open if contract.compression == "gzip" else open
     try:
-        with gzip.open(path, "rb") as fh:
+        with opener(path, "rb") as fh:
             first = fh.readline(1 << 20)
     except (OSError, EOFError, zlib.error) as exc:
         raise Rejected("unreadable", f"{path.name}: the gzip stream is damaged ({exc}); ask the "
@@ -150,32 +182,85 @@ def _check_header(path: Path, contract: Contract) -> None:
         raise Rejected("encoding", f"{path.name}: the header is not valid {contract.encoding} "
                        f"({exc}); export the file as {contract.encoding}.") from exc
     header = [h.strip() for h in next(csv.reader([header_line.lstrip("\ufeff").rstrip("\r\n")], delimiter=contract.delimiter))]
-    expected = contract.column_names
-    if header != expected:
-        missing = [c for c in expected if c not in header]
-        extra = [c for c in header if c not in expected]
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {missing}")
-        if extra:
-            parts.append(f"unknown column(s) {extra}")
-        if not parts:
-            parts.append("columns in another order")
-        raise Rejected(
-            "header_mismatch",
-            f"{path.name}: header does not match the {contract.source_kind} contract: "
-            f"{'; '.join(parts)}. Expected exactly {expected} (delimiter {contract.delimiter!r}). "
-            f"Fix the export or change {contract.path.relative_to(contract.path.parents[2])}.",
-        )
+    _header_problem(header, contract, path.name)
+
+
+def _cell_text(value) -> str | None:
+    """A spreadsheet cell as the text a CSV export would hold (types are checked afterwards)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> list[list[str | None]]:
+    """The table of an XLSX file's contract sheet, as text, below the contract's header row."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise Rejected("not_xlsx", f"{path.name}: cannot be opened as an Excel workbook (.xlsx) ({exc}); "
+                       "save it again as .xlsx (not .xls or CSV renamed) and drop it again.") from exc
+    try:
+        sheet_name = contract.sheet or book.sheetnames[0]
+        if sheet_name not in book.sheetnames:
+            raise Rejected("wrong_sheet", f"{path.name}: no worksheet named {sheet_name!r} (found "
+                           f"{book.sheetnames}); the {contract.source_kind} contract reads that sheet, so "
+                           "rename the sheet or export the workbook from the usual template.")
+        rows = book[sheet_name].iter_rows(min_row=contract.header_row, values_only=True)
+        header_cells = next(rows, None)
+        if header_cells is None or all(c is None for c in header_cells):
+            raise Rejected("empty_file", f"{path.name}: sheet {sheet_name!r} has no header in row "
+                           f"{contract.header_row}; ask the sender whether the export ran.", rows_landed=0)
+        header = [_cell_text(c) or "" for c in header_cells]
+        while header and header[-1] == "":
+            header.pop()
+        _header_problem(header, contract, path.name)
+        if header_only:
+            return []
+        width = len(header)
+        out = []
+        for cells in rows:
+            values = [_cell_text(c) for c in cells[:width]]
+            if all(v is None for v in values):
+                continue  # blank spacer rows are layout, not data
+            out.append(values + [None] * (width - len(values)))
+        return out
+    finally:
+        book.close()
 
 
 def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract) -> duckdb.DuckDBPyRelation:
     """All rows of the file as text (types are checked afterwards, to report line numbers)."""
+    if contract.file_format == "xlsx":
+        import pyarrow as pa
+
+        rows = _xlsx_rows(path, contract)
+        names = contract.column_names
+        table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+        con.register("incoming_sheet", table)
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE delivered AS "
+                "SELECT *, (row_number() OVER () + $first)::BIGINT AS _source_line FROM incoming_sheet",
+                {"first": contract.header_row},
+            )
+        finally:
+            con.unregister("incoming_sheet")
+        return con.table("delivered")
     params = {
         "path": str(path),
         "columns": {c: "VARCHAR" for c in contract.column_names},
         "delim": contract.delimiter,
         "compression": contract.compression,
+        "nullstr": list(contract.null_strings),
     }
     try:
         con.execute(
@@ -184,7 +269,8 @@ def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contra
             SELECT *, (row_number() OVER () + 1)::BIGINT AS _source_line
             FROM read_csv($path, columns = $columns, header = true, auto_detect = false,
                           delim = $delim, quote = '"', escape = '"', compression = $compression,
-                          strict_mode = true, null_padding = false, max_line_size = 16777216)
+                          nullstr = $nullstr, strict_mode = true, null_padding = false,
+                          max_line_size = 16777216)
             """,
             params,
         )
@@ -194,6 +280,13 @@ def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contra
         raise Rejected(code, f"{path.name}: cannot be read as {contract.encoding} CSV ({text}). "
                        "Check that the export is complete and well-formed, then send it again.") from exc
     return con.table("delivered")
+
+
+def _typed(col, ident: str) -> str:
+    """SQL that turns a text column into the contract's type, NULL where it does not parse."""
+    if col.format:
+        return f"TRY_CAST(TRY_STRPTIME({ident}, '{col.format.replace(chr(39), chr(39) * 2)}') AS {col.type})"
+    return f"TRY_CAST({ident} AS {col.type})"
 
 
 def _describe(failures, contract: Contract, file_name: str) -> str:
@@ -225,17 +318,18 @@ def _check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: 
         ident = '"' + col.name.replace('"', '""') + '"'
         bad = con.execute(
             f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
-            f"FROM delivered WHERE {ident} IS NOT NULL AND TRY_CAST({ident} AS {col.type}) IS NULL"
+            f"FROM delivered WHERE {ident} IS NOT NULL AND {_typed(col, ident)} IS NULL"
         ).fetchone()
         if bad[0]:
-            problems.append(f"column '{col.name}' is not {col.type} in {bad[0]} rows, e.g. {bad[2]} at line(s) {bad[1]}")
+            fmt = f" in the format {col.format!r}" if col.format else ""
+            problems.append(f"column '{col.name}' is not {col.type}{fmt} in {bad[0]} rows, e.g. {bad[2]} at line(s) {bad[1]}")
             continue
         for bound, op in ((col.min, "<"), (col.max, ">")):
             if bound is None:
                 continue
             n, lines_, vals = con.execute(
                 f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
-                f"FROM delivered WHERE TRY_CAST({ident} AS {col.type}) {op} CAST($bound AS {col.type})",
+                f"FROM delivered WHERE {_typed(col, ident)} {op} CAST($bound AS {col.type})",
                 {"bound": str(bound)},
             ).fetchone()
             if n:
@@ -307,6 +401,9 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
     contract = contract_for(name)
     outcome = FileOutcome(name, "loaded", source_kind=contract.source_kind if contract else None, sha256=sha)
     data_date = contract.data_date(name) if contract else None
+    # A missing key is a configuration error, not a bad file: fail loudly, record nothing, and
+    # leave the file in landing/ for the next run.
+    secret = pseudonymise.key() if contract and any(c.pseudonymise for c in contract.columns) else None
 
     with connect(home) as con:
         seen = con.execute(
@@ -350,11 +447,20 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             path.unlink(missing_ok=True)
             return outcome
 
-        casts = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in contract.columns)
+        params = {"file": name, "sha": sha, "batch": batch_id, "now": _now()}
+        casts = []
+        for c in contract.columns:
+            ident = '"' + c.name.replace('"', '""') + '"'
+            if c.pseudonymise:
+                casts.append(pseudonymise.sql_expression(ident))
+            else:
+                casts.append(_typed(c, ident))
+        if any(c.pseudonymise for c in contract.columns):
+            params.update(pseudonymise.sql_params(secret))
         con.execute("BEGIN")
         con.execute(
-            f"INSERT INTO {contract.raw_table} SELECT {casts}, $file, $sha, _source_line, $batch, $now FROM delivered",
-            {"file": name, "sha": sha, "batch": batch_id, "now": _now()},
+            f"INSERT INTO {contract.raw_table} SELECT {', '.join(casts)}, $file, $sha, _source_line, $batch, $now FROM delivered",
+            params,
         )
         outcome.rows_loaded = outcome.rows_landed
         _record(con, outcome, size, data_date, batch_id)

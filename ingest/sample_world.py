@@ -1,0 +1,60 @@
+"""The sample world: what ``swpm generate`` writes into landing/, one generator per source kind.
+
+Each generator takes the same :class:`SampleSpec` and writes its nightly files into landing/
+in the format the real source delivers, deterministically (same spec, same bytes) and without
+rewriting files that already exist. A new source kind adds its generator to ``GENERATORS``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ingest import generate as clearance
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    landing: Path
+    days: tuple[dt.date, ...]  # the sampled cohort days (clearance logs are written for these)
+    declarations_per_day: int
+    seed: int
+
+    @property
+    def start(self) -> dt.date:
+        return self.days[0]
+
+    @property
+    def end(self) -> dt.date:
+        return self.days[-1]
+
+    @property
+    def years(self) -> range:
+        return range(self.start.year, self.end.year + 1)
+
+
+@dataclass
+class Generated:
+    source: str
+    files: int
+    rows: int
+    detail: str = ""
+
+
+def _clearance(spec: SampleSpec, progress=None) -> Generated:
+    written = clearance.generate_days(spec.landing, spec.days, spec.declarations_per_day, spec.seed, progress)
+    return Generated("clearance", 2 * len(written), sum(w.declarations_count + w.events_count for w in written),
+                     f"{sum(w.declarations_count for w in written)} declarations, "
+                     f"{sum(w.events_count for w in written)} events")
+
+
+# name -> generator(spec, progress) ; run in this order.
+GENERATORS: dict[str, Callable[..., Generated]] = {
+    "clearance": _clearance,
+}
+
+
+def generate_all(spec: SampleSpec, only: list[str] | None = None, progress=None) -> list[Generated]:
+    spec.landing.mkdir(parents=True, exist_ok=True)
+    return [gen(spec, progress) for name, gen in GENERATORS.items() if not only or name in only]

@@ -124,8 +124,12 @@ def _load(path: Path) -> Contract:
     )
 
 
+def load_contracts(directory: Path | None = None) -> dict[str, Contract]:
+    return _load_directory(directory or CONTRACTS_DIR)
+
+
 @functools.cache
-def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+def _load_directory(directory: Path) -> dict[str, Contract]:
     contracts = {}
     for path in sorted(directory.glob("*.yml")):
         contract = _load(path)

@@ -199,8 +199,8 @@ def _cell_text(value) -> str | None:
     return text or None
 
 
-def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> list[list[str | None]]:
-    """The table of an XLSX file's contract sheet, as text, below the contract's header row."""
+def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> list[tuple[int, list[str | None]]]:
+    """(spreadsheet row number, cells as text) of the contract sheet's rows below its header."""
     import openpyxl
 
     try:
@@ -227,11 +227,11 @@ def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> lis
             return []
         width = len(header)
         out = []
-        for cells in rows:
+        for line, cells in enumerate(rows, contract.header_row + 1):
             values = [_cell_text(c) for c in cells[:width]]
             if all(v is None for v in values):
                 continue  # blank spacer rows are layout, not data
-            out.append(values + [None] * (width - len(values)))
+            out.append((line, values + [None] * (width - len(values))))
         return out
     finally:
         book.close()
@@ -244,14 +244,11 @@ def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contra
 
         rows = _xlsx_rows(path, contract)
         names = contract.column_names
-        table = pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
-        con.register("incoming_sheet", table)
+        columns = {n: pa.array([r[i] for _, r in rows], pa.string()) for i, n in enumerate(names)}
+        columns["_source_line"] = pa.array([line for line, _ in rows], pa.int64())
+        con.register("incoming_sheet", pa.table(columns))
         try:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE delivered AS "
-                "SELECT *, (row_number() OVER () + $first)::BIGINT AS _source_line FROM incoming_sheet",
-                {"first": contract.header_row},
-            )
+            con.execute("CREATE OR REPLACE TEMP TABLE delivered AS SELECT * FROM incoming_sheet")
         finally:
             con.unregister("incoming_sheet")
         return con.table("delivered")

@@ -51,8 +51,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _order_by(table) -> list[tuple[str, str]]:
-    keys = [c for c in ("period_type", "period_start", "segment_order", "segment", "declaration_type",
-                        "transport_mode", "channel", "customs_office") if c in table.column_names]
+    keys = [c for c in ("period_type", "period_start", "year", "segment_order", "segment", "declaration_type",
+                        "transport_mode", "channel", "customs_office", "item", "kpi_code") if c in table.column_names]
     return [(k, "ascending") for k in keys]
 
 
@@ -68,10 +68,11 @@ def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
         with connect(home, read_only=True) as con:
             tables = {}
             for mart in marts:
-                table = con.table(f"marts.{mart}").arrow()
+                table = con.sql(f"SELECT * FROM marts.{mart}").arrow()  # tables and views alike
                 if hasattr(table, "read_all"):
                     table = table.read_all()
-                tables[mart] = table.sort_by(_order_by(table))
+                keys = _order_by(table)
+                tables[mart] = table.sort_by(keys) if keys else table
             watermark = warehouse_watermark(con)
         info = {
             "snapshot_id": snapshot_id,

@@ -49,9 +49,30 @@ def _clearance(spec: SampleSpec, progress=None) -> Generated:
                      f"{sum(w.events_count for w in written)} events")
 
 
+def _survey(spec: SampleSpec, progress=None) -> Generated:
+    from ingest import survey
+
+    return survey.generate(spec, progress)
+
+
+def _usage(spec: SampleSpec, progress=None) -> Generated:
+    from ingest import usage
+
+    return usage.generate(spec, progress)
+
+
+def _ledger(spec: SampleSpec, progress=None) -> Generated:
+    from ingest import ledger
+
+    return ledger.generate(spec, progress)
+
+
 # name -> generator(spec, progress) ; run in this order.
 GENERATORS: dict[str, Callable[..., Generated]] = {
     "clearance": _clearance,
+    "survey": _survey,
+    "usage": _usage,
+    "ledger": _ledger,
 }
 
 

@@ -1,0 +1,40 @@
+-- User satisfaction per survey year and respondent segment, overall and per question item.
+-- Every answered item counts once (skipped items are left out, never scored zero); scores are
+-- normalised from the Likert scale (var satisfaction_scale_points) to 0-100; the top-2-box
+-- share is the share of answers in the two best boxes. 'ALL' rows are computed from answers,
+-- not averaged from finer rows.
+with responses as (
+    select * from {{ ref('stg_survey__responses') }}
+),
+
+answers as (
+    unpivot (
+        select survey_year, segment, wave, respondent_id, columns('^q[0-9]{2}_')
+        from responses
+    )
+    on columns('^q[0-9]{2}_')
+    into name item value score
+),
+
+scored as (
+    select
+        survey_year as year,
+        segment,
+        item,
+        wave || '/' || respondent_id as respondent_key,
+        {{ likert_to_100('score') }} as score_100,
+        {{ is_top_2_box('score') }} as is_top_2_box
+    from answers
+)
+
+select
+    year,
+    {{ rollup_dim('segment') }} as segment,
+    {{ rollup_dim('item') }} as item,
+    count(distinct respondent_key) as responses,
+    count(*) as answers,
+    round(avg(score_100), 2) as mean_score_100,
+    round(avg(case when is_top_2_box then 1.0 else 0.0 end), 4) as top_2_box_share,
+    count(distinct item) as item_count
+from scored
+group by grouping sets ((year), (year, segment), (year, item), (year, segment, item))

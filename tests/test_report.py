@@ -151,6 +151,10 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published):
     # Both documentation sites exist and are linked relative to the report.
     assert (home.serving / "docs" / "dbt" / "index.html").stat().st_size > 100_000
     assert 'href="../docs/dbt/index.html"' in text and 'href="../docs/gx/index.html"' in text
+    manifest = json.loads((home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert set(exposures) == {"swpm_performance_report", "swpm_superset_dashboards"}
+    assert "model.swpm.trs_release_time" in exposures["swpm_performance_report"]["depends_on"]["nodes"]
 
 
 def test_release_time_figures_equal_the_mart(published):

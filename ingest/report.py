@@ -247,7 +247,7 @@ def _legend(items: list[tuple[str, str, str]]) -> str:
             dash = ' stroke-dasharray="5 3"' if kind == "ref" else ""
             out.append(f'<line x1="{x}" x2="{x + 14}" y1="{H - 11}" y2="{H - 11}" stroke="{colour}" stroke-width="2"{dash}/>')
         out.append(f'<text class="legend" x="{x + 18}" y="{H - 7}">{_esc(label)}</text>')
-        x += 26 + 6.2 * len(label)
+        x += 34 + 6.5 * len(label)
     return "".join(out)
 
 

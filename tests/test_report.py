@@ -314,3 +314,13 @@ def test_browser_renders_every_chart_without_errors(every_mart, tmp_path):
     # The probe does catch a script error: the same page with one fails.
     errors, _ = _render(every_mart[1], tmp_path, "broken.html", "<script>undefinedFunction()</script>")
     assert "undefinedFunction" in errors
+
+
+def test_cli_report_rewrites_the_page_from_the_snapshot(every_mart, capsys):
+    from ingest import cli
+
+    home, path = every_mart
+    path.unlink()
+    assert cli.main(["--home", str(home.root), "report", "--no-docs"]) == 0
+    assert str(path) in capsys.readouterr().out
+    assert _parse(path).states == {cid: "ok" for cid in ALL_CHARTS}

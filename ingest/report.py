@@ -463,7 +463,7 @@ def chart_sla(snap: Snapshot) -> Chart:
               "Band of each month's measured value against that contract year's levels: goal, basic, minimum, below minimum.")
     df = snap.mart(mart)
     col = resolve_columns(df, mart, ["indicator", "period_start", "measured_value", "attainment"])
-    if "period_type" in col or "period_type" in df.columns:
+    if "period_type" in df.columns:
         df = df[df["period_type"] == "month"]
     if df.empty:
         raise NoData(f"{mart} has no monthly rows yet")

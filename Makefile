@@ -27,7 +27,7 @@ DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 --month-step 
                  --declarations-per-day 1500 --seed 20060101
 DEMO_DATE ?= $(shell date +%Y-%m-%d)
 
-.PHONY: help setup demo test bench-smoke clean clean-home
+.PHONY: help setup demo test chromium bench-smoke clean clean-home
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   run the test suite"
@@ -60,8 +60,20 @@ demo: setup
 	@$(BIN)/python -m ingest.dagrun_summary $(SWPM_HOME)/airflow-dags-test.log
 	@$(BIN)/swpm status
 	@$(BIN)/swpm headline
+	@echo ""
+	@echo "report:    $(SWPM_HOME)/serving/report/index.html (open it in a browser; no network needed)"
+	@echo "dbt docs:  $(SWPM_HOME)/serving/docs/dbt/index.html"
+	@echo "GX docs:   $(SWPM_HOME)/serving/docs/gx/index.html"
 
-test: $(BIN)/.synced
+# The report's browser test (tests/test_report.py) runs Debian's chromium headless.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo ">> installing Debian chromium for the report's browser test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
+
+test: $(BIN)/.synced chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean-home:

@@ -1,7 +1,7 @@
 """swpm_nightly: the nightly load of the Single Window performance warehouse.
 
 discover new files -> validate and load (one mapped task per file) -> changes pending?
--> dbt build -> check marts (GX) -> publish snapshot (an Asset per mart).
+-> dbt build -> check marts (GX) -> publish snapshot (an Asset per mart) -> build report.
 
 The DAG only wires tasks: every step is a function of ``ingest.pipeline``, which the ``swpm``
 command line runs the same way. The home folder comes from SWPM_HOME.
@@ -111,9 +111,17 @@ def swpm_nightly():
         pipeline.record_step(home, batch, "done", "success", f"snapshot {info['snapshot_id']}")
         return {"snapshot_id": info["snapshot_id"], "marts": info["marts"]}
 
+    @task
+    def build_report() -> str:
+        """dbt docs and the HTML performance report, from the snapshot just published."""
+        from ingest import report
+
+        report.publish_dbt_docs(_home())
+        return str(report.build_report(_home()))
+
     loaded = validate_and_load.expand(path=discover_files())
     gate = changes_pending(loaded)
-    gate >> dbt_build() >> check_marts() >> publish_snapshot()
+    gate >> dbt_build() >> check_marts() >> publish_snapshot() >> build_report()
 
 
 swpm_nightly()

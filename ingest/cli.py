@@ -6,6 +6,7 @@
     swpm run --date 2018-12-31
     swpm status
     swpm headline
+    swpm report
 
 Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project).
 """
@@ -161,6 +162,18 @@ def cmd_headline(args, home: Home) -> int:
     return 0
 
 
+def cmd_report(args, home: Home) -> int:
+    from ingest import report
+
+    if not args.no_docs:
+        if home.warehouse.exists():
+            print(f"report: dbt docs -> {report.publish_dbt_docs(home)}")
+        else:
+            print("report: no warehouse yet, dbt docs not generated")
+    print(f"report: {report.build_report(home)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="swpm", description="Single Window performance warehouse")
     parser.add_argument("--home", help="home folder (default: $SWPM_HOME, else swpm_home/ in the project)")
@@ -197,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("status", cmd_status, "what was loaded, quarantined and published")
     p.add_argument("--json", action="store_true")
     add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")
+    p = add("report", cmd_report, "write the HTML performance report (and dbt docs) into serving/")
+    p.add_argument("--no-docs", action="store_true", help="only the report, from the published snapshot")
     return parser
 
 

@@ -20,7 +20,8 @@ class DbtResult:
 
     @property
     def failures(self) -> list[dict]:
-        return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped", "warn")]
+        # "no-op": exposures, which dbt build lists but has nothing to run for.
+        return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped", "warn", "no-op")]
 
 
 def _prepare(home: Home) -> list[str]:

@@ -38,11 +38,14 @@ def test_every_task_retries(dagbag):
 def test_task_order_and_no_cycles(dagbag):
     dag = dagbag.dags["swpm_nightly"]
     order = [t.task_id for t in dag.topological_sort()]  # raises on a cycle
-    expected = ["discover_files", "validate_and_load", "changes_pending", "dbt_build", "check_marts", "publish_snapshot"]
+    expected = ["discover_files", "validate_and_load", "changes_pending", "dbt_build", "check_marts", "publish_snapshot",
+                "build_report"]
     assert [t for t in order if t in expected] == expected
     assert dag.get_task("validate_and_load").downstream_task_ids == {"changes_pending"}
     assert dag.get_task("dbt_build").downstream_task_ids == {"check_marts"}
     assert dag.get_task("check_marts").downstream_task_ids == {"publish_snapshot"}
+    assert dag.get_task("publish_snapshot").downstream_task_ids == {"build_report"}
+    assert dag.get_task("build_report").downstream_task_ids == set()
 
 
 def test_load_is_mapped_per_file(dagbag):

@@ -53,6 +53,9 @@ def test_dag_loads_everything_and_publishes(dag_run):
         assert snapshot["marts"][mart]["rows"] > 0
         assert (home.serving / "parquet" / f"{mart}.parquet").exists()
     assert (home.serving / "docs" / "gx" / "index.html").exists()
+    # The last task: dbt docs and the report, from the snapshot just published.
+    assert (home.serving / "docs" / "dbt" / "index.html").exists()
+    assert snapshot["snapshot_id"] in (home.serving / "report" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("label, where, select", [

@@ -1,0 +1,326 @@
+"""The performance report: built from the published snapshot only, figures equal to the marts,
+"no data yet" panels for missing marts, self-contained, and rendered by a real headless browser."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import duckdb
+import pytest
+
+from ingest import pipeline, report
+from ingest.config import Home
+
+ALL_CHARTS = [cid for cid, _, _ in report.CHART_META.values()]
+TRS_CHARTS = {"air-import-release", "release-by-mode", "release-by-channel"}
+
+# Marts that other work streams add, in the shape their issues describe: small and deterministic,
+# so every chart of the report can be drawn and checked before they land.
+OTHER_MARTS_SQL = """
+CREATE TABLE cost_benefit_yearly AS
+WITH b AS (
+    SELECT range::INTEGER AS year,
+           CASE WHEN range IN (2005, 2006) THEN 40.0 WHEN range = 2010 THEN 25.0 WHEN range = 2015 THEN 30.0 ELSE 2.0 END AS investment,
+           CASE WHEN range < 2006 THEN 0.0 ELSE (range - 2005) * 6.5 END AS savings
+    FROM range(2005, 2019))
+SELECT year, investment, sum(investment) OVER w AS cumulative_investment, savings,
+       sum(savings) OVER w AS cumulative_savings,
+       sum(savings) OVER w - sum(investment) OVER w AS net_cumulative_position,
+       (sum(savings) OVER w - sum(investment) OVER w) / sum(investment) OVER w AS roi_to_date,
+       sum(savings) OVER w >= sum(investment) OVER w AS break_even
+FROM b WINDOW w AS (ORDER BY year);
+
+CREATE TABLE satisfaction_yearly AS
+SELECT range::INTEGER AS year, seg AS segment, 55 + (range - 2006) * 2.5 - CASE WHEN range = 2016 THEN 9 ELSE 0 END
+       + CASE WHEN seg = 'ALL' THEN 0 ELSE 3 END AS mean_score
+FROM range(2006, 2019), (VALUES ('ALL'), ('customs_broker')) s(seg);
+
+CREATE TABLE usage_rate_yearly AS
+SELECT * FROM (VALUES (2006, 4.3), (2007, 3.9), (2008, 19.3), (2009, 67.2), (2010, 91.6), (2011, 97.3)) v(year, usage_rate);
+
+CREATE TABLE sla_indicator_monthly AS
+SELECT ind AS indicator_code, 'month' AS period_type, (DATE '2017-01-01' + to_months(m::INTEGER)) AS period_start,
+       90 + ((i * 7 + m) % 11) * 1.0 AS measured_value,
+       ['goal', 'basic', 'minimum', 'below_minimum'][1 + ((i * 7 + m) % 4)::INTEGER] AS attainment
+FROM range(24) t(m), (VALUES (0, 'SR_TIMELY'), (1, 'EDOC_TIME_EXPORT'), (2, 'FAILURES')) s(i, ind);
+
+CREATE TABLE cs_inspection_performance AS
+SELECT pt AS period_type, (DATE '2017-01-01' + to_months(m::INTEGER)) AS period_start, office AS customs_office,
+       'ALL' AS transport_mode, 'ALL' AS import_type, src AS source,
+       (200 + m * 3)::BIGINT AS inspections, (20 + m + k)::BIGINT AS detections,
+       (20 + m + k) / (200.0 + m * 3) AS hit_rate, (200 + m * 3) / 4000.0 AS inspection_rate
+FROM range(12) t(m), (VALUES ('kcs_extract', 0), ('clearance_log', 5)) s(src, k),
+     (VALUES ('ALL'), ('040')) o(office), (VALUES ('month'), ('year')) p(pt);
+"""
+
+
+class _Tables(HTMLParser):
+    """The report's data tables: {chart_id: (header, rows)}, and its chart sections' states."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.states, self._cur, self._row, self._cell = {}, {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and "data-chart" in a:
+            self.states[a["data-chart"]] = a.get("data-state")
+        elif tag == "table" and "data-chart" in a:
+            self._cur = self.tables.setdefault(a["data-chart"], ([], []))
+        elif tag == "tr" and self._cur is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            header, rows = self._cur
+            (header.extend(self._row) if not header else rows.append(self._row))
+            self._row = None
+        elif tag == "table":
+            self._cur = None
+
+
+def _parse(path):
+    p = _Tables()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def _sql(path, sql, params=()):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def _f(v, digits=2):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, sample_landing):
+    """A real nightly run over the small sample world, then the report and dbt docs."""
+    home = Home.resolve(tmp_path_factory.mktemp("report") / "home").ensure()
+    for f in sample_landing.iterdir():
+        shutil.copy2(f, home.landing / f.name)
+    pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None)
+    report.publish_dbt_docs(home)
+    return home, report.build_report(home)
+
+
+@pytest.fixture(scope="module")
+def every_mart(published, tmp_path_factory):
+    """The same snapshot with the other work streams' marts added, as a second serving folder."""
+    home = Home.resolve(tmp_path_factory.mktemp("report_full") / "home").ensure()
+    shutil.copy2(published[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
+    con = duckdb.connect(str(home.serving / "marts.duckdb"))
+    try:
+        con.execute(OTHER_MARTS_SQL)
+    finally:
+        con.close()
+    return home, report.build_report(home)
+
+
+def test_nothing_published_yet_gives_a_page_of_no_data_panels(home):
+    page = _parse(report.build_report(home))
+    assert page.states == {cid: "no-data" for cid in ALL_CHARTS}
+
+
+def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published):
+    home, path = published
+    text = path.read_text(encoding="utf-8")
+    page = _parse(path)
+    assert {c for c, s in page.states.items() if s == "ok"} == TRS_CHARTS
+    for mart in ("cost_benefit_yearly", "satisfaction_yearly", "sla_indicator_monthly", "cs_inspection_performance"):
+        assert f"No data yet: the mart {mart} is not in the published snapshot yet" in text
+    snap_id = json.loads((home.serving / "snapshot.json").read_text())["snapshot_id"]
+    assert snap_id in text and "Source mart: <code>trs_release_time</code>" in text
+    # Both documentation sites exist and are linked relative to the report.
+    assert (home.serving / "docs" / "dbt" / "index.html").stat().st_size > 100_000
+    assert 'href="../docs/dbt/index.html"' in text and 'href="../docs/gx/index.html"' in text
+    manifest = json.loads((home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert set(exposures) == {"swpm_performance_report", "swpm_superset_dashboards"}
+    assert "model.swpm.trs_release_time" in exposures["swpm_performance_report"]["depends_on"]["nodes"]
+
+
+def test_release_time_figures_equal_the_mart(published):
+    home, path = published
+    tables = _parse(path).tables
+    served = home.serving / "marts.duckdb"
+    expected = _sql(served, """
+        SELECT year(period_start), declarations, released, mean_hours / 24, median_hours / 24, p90_hours / 24
+        FROM trs_release_time WHERE period_type = 'year' AND grouping_set = 'period+type+mode'
+          AND declaration_type = 'import' AND transport_mode = 'air' ORDER BY 1""")
+    header, rows = tables["air-import-release"]
+    assert header == ["year", "declarations", "released", "mean days", "median days", "p90 days"]
+    assert rows == [[str(y), f"{n:,}", f"{r:,}", _f(a), _f(m), _f(p)] for y, n, r, a, m, p in expected]
+    assert [r[0] for r in rows] == ["2006", "2011"]
+
+    by_channel = _sql(served, """
+        SELECT year(period_start), channel, median_hours / 24 FROM trs_release_time
+        WHERE period_type = 'year' AND grouping_set = 'period+type+mode+channel' AND declaration_type = 'import'
+          AND transport_mode = 'air' AND channel IN ('green', 'yellow', 'red')""")
+    header, rows = tables["release-by-channel"]
+    cells = {(r[0], h.split()[0]): v for r in rows for h, v in zip(header[1:], r[1:])}
+    assert cells == {(str(y), ch): _f(v) for y, ch, v in by_channel}
+
+    by_mode = _sql(served, """
+        SELECT year(period_start), transport_mode, median_hours / 24 FROM trs_release_time
+        WHERE period_type = 'year' AND grouping_set = 'period+type+mode' AND declaration_type = 'import'
+          AND transport_mode IN ('air', 'sea', 'land')""")
+    header, rows = tables["release-by-mode"]
+    cells = {(r[0], h.split()[0]): v for r in rows for h, v in zip(header[1:], r[1:])}
+    assert cells == {(str(y), m): _f(v) for y, m, v in by_mode}
+
+
+def test_chart_marks_carry_the_table_values(published):
+    """The bars drawn are the numbers in the table (mean and median days)."""
+    _, path = published
+    text = path.read_text(encoding="utf-8")
+    section = text.split('id="air-import-release"')[1].split("</section>")[0]
+    bars = re.findall(r'class="mark bar" data-series="(\w+)" data-x="(\d+)" data-value="([-\d.e]+)"', section)
+    _, rows = _parse(path).tables["air-import-release"]
+    table = {(r[0], "mean"): r[3] for r in rows} | {(r[0], "median"): r[4] for r in rows}
+    assert len(bars) == len(table) > 0
+    for series, year, value in bars:
+        assert f"{float(value):.2f}" == table[(year, series)]
+    refs = re.findall(r'class="mark ref" data-value="([\d.]+)"', section)
+    assert sorted(map(float, refs)) == [1.5, 4.0]
+
+
+def test_every_chart_drawn_from_every_mart_with_figures_equal(every_mart):
+    home, path = every_mart
+    page = _parse(path)
+    assert page.states == {cid: "ok" for cid in ALL_CHARTS}
+    served = home.serving / "marts.duckdb"
+
+    header, rows = page.tables["cost-benefit"]
+    expected = _sql(served, "SELECT year, investment, cumulative_investment, savings, cumulative_savings, "
+                            "net_cumulative_position, roi_to_date FROM cost_benefit_yearly ORDER BY year")
+    assert [[r[0].split()[0]] + r[1:] for r in rows] == [
+        [str(y)] + [_f(v) for v in vals[:-1]] + [_f(vals[-1], 3)] for y, *vals in expected]
+    be_year = _sql(served, "SELECT min(year) FROM cost_benefit_yearly WHERE cumulative_savings >= cumulative_investment")[0][0]
+    assert [r[0] for r in rows if "break-even" in r[0]] == [f"{be_year} (break-even)"]
+    assert f"break-even {be_year}" in path.read_text(encoding="utf-8")
+
+    _, rows = page.tables["satisfaction-usage"]
+    sat = dict(_sql(served, "SELECT year, mean_score FROM satisfaction_yearly WHERE segment = 'ALL'"))
+    use = dict(_sql(served, "SELECT year, usage_rate FROM usage_rate_yearly"))
+    assert rows == [[str(y), _f(sat.get(y)), _f(use.get(y))] for y in sorted(set(sat) | set(use))]
+
+    _, rows = page.tables["sla-attainment"]
+    expected = _sql(served, "SELECT indicator_code, strftime(period_start, '%Y-%m'), measured_value, attainment "
+                            "FROM sla_indicator_monthly WHERE period_type = 'month' ORDER BY 1, 2")
+    assert rows == [[i, m, _f(v, 3), a] for i, m, v, a in expected]
+
+    _, rows = page.tables["cs-inspection"]
+    expected = _sql(served, """
+        SELECT strftime(period_start, '%Y-%m'), source, inspections, detections, inspection_rate, hit_rate
+        FROM cs_inspection_performance WHERE period_type = 'month' AND customs_office = 'ALL'
+          AND transport_mode = 'ALL' AND import_type = 'ALL' ORDER BY source, 1""")
+    assert rows == [[m, s, f"{i:,}", f"{d:,}", _f(ir, 4), _f(hr, 4)] for m, s, i, d, ir, hr in expected]
+
+
+def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
+    home = Home.resolve(tmp_path / "home").ensure()
+    shutil.copy2(every_mart[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
+    con = duckdb.connect(str(home.serving / "marts.duckdb"))
+    try:
+        con.execute("ALTER TABLE cost_benefit_yearly RENAME cumulative_savings TO savings_to_date")
+        con.execute("DELETE FROM sla_indicator_monthly")
+    finally:
+        con.close()
+    text = report.build_report(home).read_text(encoding="utf-8")
+    page = _parse(home.serving / "report" / "index.html")
+    assert page.states["cost-benefit"] == page.states["sla-attainment"] == "no-data"
+    assert page.states["cs-inspection"] == "ok"
+    assert "lacks column(s) cumulative_savings (tried cumulative_savings, cumulative_savings_krw)" in text
+    assert "adjust COLUMNS in ingest/report.py" in text
+    assert "the mart sla_indicator_monthly has no rows yet" in text
+
+
+def test_report_is_self_contained(every_mart):
+    text = every_mart[1].read_text(encoding="utf-8")
+    assert "<script" not in text and "<link" not in text and " src=" not in text and "@import" not in text
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", text))
+    assert urls == {"http://www.w3.org/2000/svg"}  # the SVG namespace, not a fetch
+
+
+# ---------------------------------------------------------------- the browser
+
+CHECK_SCRIPT = """<script>
+window.addEventListener('error', function (e) {
+  var el = document.documentElement;
+  el.setAttribute('data-js-errors', (el.getAttribute('data-js-errors') || '') + (e.message || 'resource failed') + ';');
+}, true);
+window.addEventListener('load', function () {
+  var out = [];
+  document.querySelectorAll('section.chart').forEach(function (s) {
+    var svg = s.querySelector('svg'), r = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+    var marks = svg ? svg.querySelectorAll('.mark') : [], drawn = 0;
+    marks.forEach(function (m) { var b = m.getBBox(); if (b.width > 0 || b.height > 0) drawn++; });
+    out.push({id: s.dataset.chart, state: s.dataset.state, width: r.width, height: r.height,
+              marks: marks.length, drawn: drawn, rows: s.querySelectorAll('table tbody tr').length});
+  });
+  var pre = document.createElement('pre'); pre.id = 'render-check'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "Debian chromium is not installed: `make test` installs it (apt-get install -y chromium)"
+    return exe
+
+
+def _render(page, tmp_path, name, extra=""):
+    """The page with an error hook and a render probe injected, through headless chromium."""
+    probe = tmp_path / name
+    probe.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + CHECK_SCRIPT + extra, 1))
+    res = subprocess.run([_chromium(), "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+                          "--user-data-dir=" + str(tmp_path / "chromium-profile"), "--virtual-time-budget=5000",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    dom = res.stdout
+    errors = re.search(r'data-js-errors="([^"]*)"', dom)
+    check = re.search(r'<pre id="render-check">(.*?)</pre>', dom, re.S)
+    assert check, dom[-2000:]
+    return (errors.group(1) if errors else ""), json.loads(check.group(1).replace("&quot;", '"'))
+
+
+def test_browser_renders_every_chart_without_errors(every_mart, tmp_path):
+    errors, charts = _render(every_mart[1], tmp_path, "report.html")
+    assert errors == ""
+    assert [c["id"] for c in charts] == ALL_CHARTS
+    for c in charts:
+        assert c["state"] == "ok" and c["width"] > 300 and c["height"] > 150, c
+        assert c["marks"] > 0 and c["drawn"] == c["marks"], c
+        assert c["rows"] > 0, c
+    # The probe does catch a script error: the same page with one fails.
+    errors, _ = _render(every_mart[1], tmp_path, "broken.html", "<script>undefinedFunction()</script>")
+    assert "undefinedFunction" in errors
+
+
+def test_cli_report_rewrites_the_page_from_the_snapshot(every_mart, capsys):
+    from ingest import cli
+
+    home, path = every_mart
+    path.unlink()
+    assert cli.main(["--home", str(home.root), "report", "--no-docs"]) == 0
+    assert str(path) in capsys.readouterr().out
+    assert _parse(path).states == {cid: "ok" for cid in ALL_CHARTS}

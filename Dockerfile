@@ -24,25 +24,18 @@ RUN pip install --no-cache-dir "uv==${UV_VERSION}" \
 
 WORKDIR /opt/swpm
 
-# 1. The locked dependencies (no dev group), in their own layer so code changes rebuild fast.
+# 1. The locked dependencies, with the deployment group (Celery executor, Postgres driver, FAB
+#    logins) and without the dev group, in their own layer so code changes rebuild fast.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --group deploy --no-install-project
 
-# 2. What only the distributed deployment needs (Celery executor, Postgres driver, FAB login),
-#    resolved with every locked package pinned as a constraint: nothing locked changes.
-COPY docker/requirements-deploy.txt docker/requirements-deploy.txt
-RUN uv export --frozen --no-dev --no-hashes --no-emit-project --output-file /tmp/locked.txt \
- && uv pip install --python /opt/swpm/.venv/bin/python --constraint /tmp/locked.txt \
-      --requirement docker/requirements-deploy.txt \
- && rm /tmp/locked.txt
-
-# 3. The project itself. --inexact keeps the deployment packages installed in step 2.
+# 2. The project itself.
 COPY ingest ingest
 COPY dags dags
 COPY dbt_project dbt_project
 COPY expectations expectations
 COPY docker docker
-RUN uv sync --frozen --no-dev --inexact \
+RUN uv sync --frozen --no-dev --group deploy \
  && mkdir -p /data/swpm/landing /data/swpm/quarantine /data/swpm/warehouse /data/swpm/serving \
  && chown -R airflow:0 /data/swpm /opt/airflow
 

@@ -106,7 +106,7 @@ def test_every_component_is_there(services):
 
 def test_airflow_commands_exist():
     """The Airflow sub-commands the services run are real; `celery` comes from the celery
-    provider, which the image installs from docker/requirements-deploy.txt."""
+    provider, which the image installs from the locked `deploy` dependency group."""
     from airflow.cli import cli_config
 
     core = {c.name: c for c in cli_config.core_commands}
@@ -114,9 +114,14 @@ def test_airflow_commands_exist():
         if cmd != "celery worker":
             assert cmd in core, cmd
     assert "migrate" in {s.name for s in core["db"].subcommands}
-    deploy = (PROJECT / "docker" / "requirements-deploy.txt").read_text()
+    import tomllib
+
+    deploy = tomllib.loads((PROJECT / "pyproject.toml").read_text())["dependency-groups"]["deploy"]
+    lock = (PROJECT / "uv.lock").read_text()
     for provider in ("apache-airflow-providers-celery", "apache-airflow-providers-postgres", "apache-airflow-providers-fab"):
-        assert re.search(rf"^{provider}\b", deploy, re.M), provider
+        assert any(req.startswith(provider) for req in deploy), provider
+        assert f'name = "{provider}"' in lock, f"{provider} is not locked: run uv lock"
+    assert "--group deploy" in (PROJECT / "Dockerfile").read_text()
     auth = _env_of_common()["AIRFLOW__CORE__AUTH_MANAGER"]
     assert auth.startswith("airflow.providers.fab.")
 

@@ -153,8 +153,10 @@ def test_project_image_installs_the_lock(services):
     context, dockerfile = _image_files(services["airflow-worker"])
     assert context == PROJECT
     text = dockerfile.read_text()
-    assert "uv sync --frozen --no-dev" in text and "--no-dev --inexact" in text
-    assert "--constraint /tmp/locked.txt" in text  # deployment extras cannot move a locked package
+    # Exactly the lock, with the deployment group and without the dev tools; nothing unpinned.
+    syncs = re.findall(r"uv sync ([^\n\\&]*)", text)
+    assert syncs and all("--frozen" in s and "--no-dev" in s and "--group deploy" in s for s in syncs), syncs
+    assert "pip install" not in text.replace('pip install --no-cache-dir "uv==${UV_VERSION}"', "")
     uv_version = re.search(r"^UV_VERSION := (\S+)", (PROJECT / "Makefile").read_text(), re.M).group(1)
     assert f"ARG UV_VERSION={uv_version}" in text
     env = dict(re.findall(r"(\w+)=(\S+)", text.split("ENV", 1)[1].split("RUN", 1)[0]))

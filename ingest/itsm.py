@@ -16,7 +16,7 @@ Calibration (shared/docs/DOMAIN.md section 4 and the seed's SLA table):
 - export-declaration processing time around the seed's 9.5 / 10.5 / 11.5 s levels: slow at the
   launch (2006), inside the goal from 2009, a dip when the 4th-generation UNI-PASS went live
   (2016), recovered after (``EDOC_EXPORT_MEAN_SECONDS``);
-- system failures (priority 1 and 2 incidents) a few a month at the launch, rarer later
+- system failures (priority 1 and 2 incidents) about one a month at the launch, about one a year later
   (``failures_per_month``), restored in about 2 hours;
 - S/R mostly completed by their due date, some late by days, a few by months (still open at a
   period end), and a worse year at the 2016 go-live (``sr_on_time_share``).
@@ -68,10 +68,11 @@ SR_CATEGORIES = ["Category 1 - Program change", "Category 2 - Data correction", 
 
 
 def failures_per_month(year: int) -> float:
-    """Mean system failures a month: frequent at the launch, rare once mature, up at the 2016 go-live."""
+    """Mean system failures a month: about one at the launch, about one a year once mature
+    (the seed's levels are 0 / 1 / 2 cases), more again at the 2016 go-live."""
     if year == 2016:
-        return 1.4
-    return max(2.2 - 0.35 * (year - 2006), 0.35)
+        return 0.5
+    return max(1.0 - 0.15 * (year - 2006), 0.1)
 
 
 def sr_on_time_share(year: int) -> float:

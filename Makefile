@@ -26,6 +26,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 --month-step 3 \
                  --declarations-per-day 1500 --seed 20060101
 DEMO_DATE ?= $(shell date +%Y-%m-%d)
+# A real ServiceNow incident export, loaded as it is as its own ITSM instance ("servicenow").
+SERVICENOW_EXPORT ?= $(CURDIR)/../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz
 
 .PHONY: help setup demo test chromium bench-smoke clean clean-home
 help:
@@ -54,6 +56,7 @@ setup: $(BIN)/.synced $(AIRFLOW_HOME)/airflow.db
 demo: setup
 	@echo ">> generating the sample world into $(SWPM_HOME)/landing"
 	$(BIN)/swpm generate $(DEMO_GENERATE)
+	$(BIN)/swpm land $(SERVICENOW_EXPORT) --as itsm_incidents_servicenow_20170215.csv.gz
 	@echo ">> running the Airflow DAG swpm_nightly for $(DEMO_DATE) (log: $(SWPM_HOME)/airflow-dags-test.log)"
 	@$(BIN)/airflow dags test swpm_nightly $(DEMO_DATE) > $(SWPM_HOME)/airflow-dags-test.log 2>&1 \
 	  || (tail -40 $(SWPM_HOME)/airflow-dags-test.log; echo "airflow dags test failed, see $(SWPM_HOME)/airflow-dags-test.log"; exit 1)

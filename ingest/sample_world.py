@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ingest import generate as clearance
+from ingest import itsm
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,21 @@ def _ledger(spec: SampleSpec, progress=None) -> Generated:
     return ledger.generate(spec, progress)
 
 
+def _itsm(spec: SampleSpec, progress=None) -> Generated:
+    written = itsm.generate(spec.landing, spec.start, spec.end, spec.seed)
+    rows = {k: sum(w.rows.get(k, 0) for w in written) for k in ("incidents", "service_requests", "edocs")}
+    return Generated("itsm", sum(len(w.rows) for w in written), sum(rows.values()),
+                     f"{rows['incidents']} incident updates, {rows['service_requests']} service requests, "
+                     f"{rows['edocs']} e-documents ({itsm.SAMPLE_INSTANCE} instance, one export a year)")
+
+
 # name -> generator(spec, progress) ; run in this order.
 GENERATORS: dict[str, Callable[..., Generated]] = {
     "clearance": _clearance,
     "survey": _survey,
     "usage": _usage,
     "ledger": _ledger,
+    "itsm": _itsm,
 }
 
 

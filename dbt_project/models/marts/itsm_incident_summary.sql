@@ -1,0 +1,19 @@
+-- Incidents per ITSM instance, month opened and priority ('ALL' = every priority). An incident
+-- counts in the month it was opened, in its latest state (latest update).
+with incidents as (
+    select * from {{ ref('int_itsm_incidents') }}
+)
+
+select
+    source_system,
+    opened_month as period_start,
+    case when grouping(priority) = 1 then 'ALL' else priority end as priority,
+    count(*) as opened,
+    count(*) filter (where is_resolved) as resolved,
+    count(*) filter (where not is_resolved) as still_open,
+    avg(restore_hours) as mttr_hours,
+    avg(case when made_sla then 1.0 else 0.0 end) as made_sla_share,
+    avg(case when was_reopened then 1.0 else 0.0 end) as reopened_share,
+    count(*) filter (where is_system_failure) as system_failures
+from incidents
+group by grouping sets ((source_system, opened_month, priority), (source_system, opened_month))

@@ -14,6 +14,8 @@ BIN = Path(sys.executable).parent
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+# The keyed-pseudonym secret for the whole session (a test value, never a real key).
+os.environ.setdefault("SWPM_PSEUDONYM_KEY", "swpm-test-session-key-not-a-secret")
 
 # A small sample world: two nights at the Single Window's launch, two after it matured.
 SAMPLE_DAYS = [dt.date(2006, 1, 1), dt.date(2006, 1, 2), dt.date(2011, 6, 1), dt.date(2011, 6, 2)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -14,9 +15,8 @@ import pytest
 
 from ingest import pipeline, pseudonymise
 from ingest.loader import load_file
-from tests.trs_reference import declarations_from_landing
-
 from tests.conftest import PROJECT
+from tests.trs_reference import declarations_from_landing
 
 # The published extract lives in shared/ beside the repository (main checkout or worktree).
 KCS_DIR = next((d for d in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared")
@@ -34,12 +34,13 @@ PARTY_COLUMNS = ("Declarant ID", "Importer ID", "Seller ID", "Courier ID")
 pytestmark = pytest.mark.skipif(not KCS_DIR.is_dir(), reason="published KCS extract not available")
 
 
-def _published_rows() -> list[dict]:
+@functools.cache
+def _published_rows() -> tuple[dict, ...]:
     rows = []
     for name in DROPS:
         with open(KCS_DIR / name, newline="", encoding="utf-8") as fh:
             rows.extend(csv.DictReader(fh))
-    return rows
+    return tuple(rows)
 
 
 @pytest.fixture(scope="module")

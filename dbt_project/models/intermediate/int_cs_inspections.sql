@@ -7,6 +7,8 @@
 -- * clearance_log: every import declaration of the sample world's clearance logs; inspected =
 --   C/S channel yellow or red, or an inspection result logged; detection = inspection result
 --   'violation'. The logs carry no critical outcome (null) and no import type.
+-- _changed_at (when the row last changed: KCS load time, or the milestone model's refresh time)
+-- drives the mart's incremental rebuild.
 
 select
     'kcs_extract' as source,
@@ -18,7 +20,8 @@ select
     true as is_inspected,
     is_fraud as is_detected,
     is_critical_fraud as is_critical_detected,
-    item_price_krw as value_krw
+    item_price_krw as value_krw,
+    _loaded_at as _changed_at
 from {{ ref('stg_kcs__import_declarations') }}
 
 union all
@@ -33,6 +36,7 @@ select
     channel in ('yellow', 'red') or inspection_result is not null as is_inspected,
     coalesce(inspection_result = 'violation', false) as is_detected,
     cast(null as boolean) as is_critical_detected,
-    cast(declared_value_krw as double) as value_krw
+    cast(declared_value_krw as double) as value_krw,
+    _refreshed_at as _changed_at
 from {{ ref('int_declaration_milestones') }}
 where declaration_type = 'import'

@@ -28,6 +28,18 @@ DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 --month-step 
 DEMO_DATE ?= $(shell date +%Y-%m-%d)
 # A real ServiceNow incident export, loaded as it is as its own ITSM instance ("servicenow").
 SERVICENOW_EXPORT ?= $(CURDIR)/../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz
+# The published KCS import-declaration extract (train = 2020, valid = 2021 Q1, test = 2021 Q2),
+# beside the repository in shared/ (from the main checkout or from a worktree one level deeper).
+KCS_EXTRACT_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/data/external/kcs_import_declarations \
+                                          $(CURDIR)/../../shared/data/external/kcs_import_declarations))
+KCS_DROPS := df_syn_train_eng.csv:20201231 df_syn_valid_eng.csv:20210331 df_syn_test_eng.csv:20210630
+
+# Key of the keyed pseudonyms (ingest/pseudonymise.py): generated once by `make setup` into the
+# Airflow home, outside the repository's files; a key already set in the environment wins.
+PSEUDONYM_KEY_FILE := $(AIRFLOW_HOME)/pseudonym.key
+ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
+export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
+endif
 
 .PHONY: help setup demo test chromium bench-smoke clean clean-home
 help:
@@ -51,18 +63,30 @@ $(AIRFLOW_HOME)/airflow.db: $(BIN)/.synced
 	@mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
-setup: $(BIN)/.synced $(AIRFLOW_HOME)/airflow.db
+$(PSEUDONYM_KEY_FILE):
+	@echo ">> generating the pseudonymisation key into $@ (keep it: another key gives other pseudonyms)"
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@.part && mv $@.part $@
+
+setup: $(BIN)/.synced $(AIRFLOW_HOME)/airflow.db $(PSEUDONYM_KEY_FILE)
 
 demo: setup
 	@echo ">> generating the sample world into $(SWPM_HOME)/landing"
 	$(BIN)/swpm generate $(DEMO_GENERATE)
 	$(BIN)/swpm land $(SERVICENOW_EXPORT) --as itsm_incidents_servicenow_20170215.csv.gz
+	@if [ -n "$(KCS_EXTRACT_DIR)" ]; then \
+	  echo ">> landing the KCS extract as three nightly drops"; \
+	  for drop in $(KCS_DROPS); do \
+	    $(BIN)/swpm land "$(KCS_EXTRACT_DIR)/$${drop%%:*}" --as "kcs_import_declarations_$${drop##*:}.csv" || exit 1; \
+	  done; \
+	else echo ">> KCS extract not found (set KCS_EXTRACT_DIR): the demo runs on the sample world only"; fi
 	@echo ">> running the Airflow DAG swpm_nightly for $(DEMO_DATE) (log: $(SWPM_HOME)/airflow-dags-test.log)"
 	@$(BIN)/airflow dags test swpm_nightly $(DEMO_DATE) > $(SWPM_HOME)/airflow-dags-test.log 2>&1 \
 	  || (tail -40 $(SWPM_HOME)/airflow-dags-test.log; echo "airflow dags test failed, see $(SWPM_HOME)/airflow-dags-test.log"; exit 1)
 	@$(BIN)/python -m ingest.dagrun_summary $(SWPM_HOME)/airflow-dags-test.log
 	@$(BIN)/swpm status
 	@$(BIN)/swpm headline
+	@$(BIN)/python -m ingest.kcs
 	@echo ""
 	@echo "report:    $(SWPM_HOME)/serving/report/index.html (open it in a browser; no network needed)"
 	@echo "dbt docs:  $(SWPM_HOME)/serving/docs/dbt/index.html"

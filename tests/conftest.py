@@ -14,6 +14,9 @@ BIN = Path(sys.executable).parent
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+# The keyed-pseudonym secret for the whole session (a test value, never a real key); `make`
+# exports an empty value when no local key was generated yet, hence `or`.
+os.environ["SWPM_PSEUDONYM_KEY"] = os.environ.get("SWPM_PSEUDONYM_KEY") or "swpm-test-session-key-not-a-secret"
 
 # A small sample world: two nights at the Single Window's launch, two after it matured.
 SAMPLE_DAYS = [dt.date(2006, 1, 1), dt.date(2006, 1, 2), dt.date(2011, 6, 1), dt.date(2011, 6, 2)]

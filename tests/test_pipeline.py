@@ -45,7 +45,8 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
         pipeline.load(home, f"night-{day}")
         pipeline.build(home)
     cols = "* EXCLUDE (source_refreshed_at)"
-    incremental = {m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}") for m in ("trs_release_time", "trs_segment_time")}
+    incremental = {m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}")
+                   for m in ("trs_release_time", "trs_segment_time", "cs_inspection_performance")}
     pipeline.build(home, full_refresh=True)
     for mart, df in incremental.items():
         full = _table(home.warehouse, f"SELECT {cols} FROM marts.{mart} {MART_ORDER}")

@@ -261,8 +261,8 @@ def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> lis
         rows = book[sheet_name].iter_rows(min_row=contract.header_row, values_only=True)
         header_cells = next(rows, None)
         if header_cells is None or all(c is None for c in header_cells):
-            raise Rejected("empty_file", f"{path.name}: sheet {sheet_name!r} has no header in row "
-                           f"{contract.header_row}; ask the sender whether the export ran.", rows_landed=0)
+            raise Rejected("empty_file", f"{path.name}: sheet {sheet_name!r} is empty (no header in row "
+                           f"{contract.header_row}); ask the sender whether the export ran.", rows_landed=0)
         header = [_cell_text(c) or "" for c in header_cells]
         while header and header[-1] == "":
             header.pop()
@@ -446,7 +446,7 @@ def _order_problems(con, contract: Contract) -> list[str]:
             f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3] FROM delivered WHERE {tb} < {ta}"
         ).fetchone()
         if n:
-            problems.append(f"column '{b}' is earlier than column '{a}' in {n} rows at line(s) {lines_} "
+            problems.append(f"column '{b}' is before column '{a}' in {n} rows at line(s) {lines_} "
                             "(milestones that contradict each other)")
     rule = contract.milestone_order
     if rule:

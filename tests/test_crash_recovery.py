@@ -151,3 +151,31 @@ def test_the_recovered_marts_equal_a_clean_run(crashed, tmp_path):
         (clean.landing / f.name).write_bytes(f.read_bytes())
     pipeline.run(clean, None, **quiet)
     assert mart_digests(home.serving / "marts.duckdb") == mart_digests(clean.serving / "marts.duckdb")
+
+
+def test_the_snapshot_holds_no_identifiers_of_declarations_or_traders(crashed):
+    """Identifier columns of every contract (pseudonymised ones and *_id) never reach the
+    snapshot, neither as columns nor as values."""
+    from ingest.contracts import load_contracts
+
+    home, _, _, _ = crashed
+    identifiers: set[str] = set()
+    names: set[str] = set()
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        for contract in load_contracts().values():
+            for col in contract.columns:
+                if col.pseudonymise or col.name.lower().endswith("_id"):
+                    names.add(col.name.lower())
+                    identifiers |= {r[0] for r in con.execute(
+                        f'SELECT DISTINCT CAST("{col.name}" AS VARCHAR) FROM {contract.raw_table} LIMIT 5000').fetchall()}
+    assert identifiers
+    snap = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    try:
+        for mart in PUBLISHED_MARTS:
+            described = snap.execute(f'DESCRIBE "{mart}"').fetchall()
+            assert not names & {c[0].lower() for c in described}, mart
+            for column in [c[0] for c in described if c[1] == "VARCHAR"]:
+                values = {r[0] for r in snap.execute(f'SELECT DISTINCT "{column}" FROM "{mart}"').fetchall()}
+                assert not values & identifiers, (mart, column)
+    finally:
+        snap.close()

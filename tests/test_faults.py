@@ -38,10 +38,10 @@ SQL_NAME = "x'); DROP TABLE meta.file_manifest; --.csv"
 
 
 class KindRun:
-    def __init__(self, contract, root: Path, sample_landing: Path):
+    def __init__(self, contract, root: Path, good: Path):
         self.contract = contract
         self.home = Home.resolve(root / "home").ensure()
-        self.good = good_file(contract, sample_landing, root / "good")
+        self.good = good
         self.faults = fault_cases.faults(contract, self.good)
         landing = self.home.landing
         (landing / self.good.name).write_bytes(self.good.read_bytes())
@@ -86,7 +86,8 @@ def runs(tmp_path_factory):
     def get(kind: str) -> KindRun:
         if kind not in cache:
             try:
-                cache[kind] = KindRun(CONTRACTS[kind], tmp_path_factory.mktemp(f"faults_{kind}"), sample)
+                root = tmp_path_factory.mktemp(f"faults_{kind}")
+                cache[kind] = KindRun(CONTRACTS[kind], root, good_file(CONTRACTS[kind], sample, root / "good"))
             except NoGoodFile as exc:
                 cache[kind] = exc
         if isinstance(cache[kind], Exception):
@@ -156,6 +157,10 @@ def test_fault(runs, kind, case):
         pytest.skip(f"not a case for {run.contract.file_format} files")
     if isinstance(fault, fault_cases.NotApplicable):
         pytest.skip(f"{kind}: {fault.reason}")
+    check_outcome(run, fault)
+
+
+def check_outcome(run: KindRun, fault: fault_cases.Fault) -> None:
     o = run.outcomes[fault.name]
     assert (o.status, o.reason_code if o.status == "quarantined" else None) == \
            (fault.status, fault.code if fault.status == "quarantined" else None), o.message
@@ -178,3 +183,61 @@ def test_fault(runs, kind, case):
         if fault.raw_value:
             column, text = fault.raw_value
             assert text in run.raw_value(fault.name, column), "text must arrive exactly as sent"
+
+
+XLSX_CONTRACT = r"""
+source_kind: harness_survey
+file_name: '^harness_survey_(?P<data_date>\d{8})\.xlsx$'
+format: xlsx
+sheet: Responses
+header_row: 2
+unique_key: [response_id]
+column_order: [[started_at, submitted_at]]
+columns:
+  - {name: response_id, type: VARCHAR, regex: '^R\d{4}$'}
+  - {name: agency, type: VARCHAR, allowed: [KCS, MFDS, APQA]}
+  - {name: score, type: INTEGER, min: 1, max: 5}
+  - {name: comment, type: VARCHAR, required: false}
+  - {name: started_at, type: TIMESTAMP, min: '2000-01-01 00:00:00'}
+  - {name: submitted_at, type: TIMESTAMP}
+"""
+
+
+def test_the_spreadsheet_cases_on_a_test_contract(tmp_path, monkeypatch):
+    """The XLSX branch of the harness, on a contract of its own (until a real XLSX source
+    arrives, and so the spreadsheet cases stay proven whatever sources exist)."""
+    import datetime as dt
+
+    import openpyxl
+
+    from ingest import contracts, warehouse
+
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "harness_survey.yml").write_text(XLSX_CONTRACT, encoding="utf-8")
+    fake = {"harness_survey": contracts._load(tmp_path / "contracts" / "harness_survey.yml")}
+    monkeypatch.setattr(contracts, "load_contracts", lambda directory=None: fake)
+    monkeypatch.setattr(warehouse, "load_contracts", lambda directory=None: fake)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Responses"
+    sheet.append(["Customer satisfaction survey, June 2011"])
+    sheet.append([c.name for c in fake["harness_survey"].columns])
+    start = dt.datetime(2011, 6, 1, 9)
+    for i in range(6):
+        sheet.append([f"R{i + 1:04d}", ["KCS", "MFDS", "APQA"][i % 3], 1 + i % 5, None if i % 2 else "ok",
+                      start + dt.timedelta(hours=i), start + dt.timedelta(hours=i, minutes=7)])
+    good = tmp_path / "good" / "harness_survey_20110601.xlsx"
+    good.parent.mkdir()
+    book.save(good)
+    run = KindRun(fake["harness_survey"], tmp_path, good)
+    assert run.outcomes[good.name].status == "loaded" and run.outcomes[good.name].rows_loaded == 6
+    faults = [f for f in run.faults if isinstance(f, fault_cases.Fault)]
+    assert {"empty_sheet", "not_a_zip", "wrong_sheet", "missing_column", "wrong_type", "korean_text",
+            "contradictory_milestones", "duplicate_rows"} <= {f.case for f in faults}
+    failed = []
+    for fault in faults:
+        try:
+            check_outcome(run, fault)
+        except AssertionError as exc:
+            failed.append(f"{fault.case}: {str(exc)[:600]}")
+    assert not failed, "\n".join(failed)

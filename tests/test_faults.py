@@ -185,7 +185,9 @@ def check_outcome(run: KindRun, fault: fault_cases.Fault) -> None:
             assert text in run.raw_value(fault.name, column), "text must arrive exactly as sent"
 
 
-XLSX_CONTRACT = r"""
+TEST_CONTRACTS = {
+    # A spreadsheet with a title row above the header.
+    "harness_survey": (r"""
 source_kind: harness_survey
 file_name: '^harness_survey_(?P<data_date>\d{8})\.xlsx$'
 format: xlsx
@@ -200,40 +202,78 @@ columns:
   - {name: comment, type: VARCHAR, required: false}
   - {name: started_at, type: TIMESTAMP, min: '2000-01-01 00:00:00'}
   - {name: submitted_at, type: TIMESTAMP}
-"""
+""", "harness_survey_20110601.xlsx"),
+    # A plain CSV in the Korean Windows encoding, ';'-delimited, '?' for missing, d/m/Y times.
+    "harness_ticket": (r"""
+source_kind: harness_ticket
+file_name: '^harness_ticket_(?P<data_date>\d{8})\.csv$'
+compression: none
+encoding: cp949
+delimiter: ';'
+null_strings: ['?']
+unique_key: [number]
+column_order: [[opened_at, resolved_at]]
+columns:
+  - {name: number, type: VARCHAR, regex: '^INC\d{7}$'}
+  - {name: state, type: VARCHAR, allowed: [New, Resolved, Closed]}
+  - {name: reassignments, type: INTEGER, min: 0, max: 100}
+  - {name: short_description, type: VARCHAR, required: false}
+  - {name: opened_at, type: TIMESTAMP, format: '%d/%m/%Y %H:%M', min: '2000-01-01 00:00:00'}
+  - {name: resolved_at, type: TIMESTAMP, format: '%d/%m/%Y %H:%M', required: false}
+""", "harness_ticket_20160229.csv"),
+}
 
 
-def test_the_spreadsheet_cases_on_a_test_contract(tmp_path, monkeypatch):
-    """The XLSX branch of the harness, on a contract of its own (until a real XLSX source
-    arrives, and so the spreadsheet cases stay proven whatever sources exist)."""
+def _good_test_file(kind: str, path: Path) -> None:
     import datetime as dt
 
-    import openpyxl
+    start = dt.datetime(2011, 6, 1, 9)
+    if kind == "harness_survey":
+        import openpyxl
 
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "Responses"
+        sheet.append(["Customer satisfaction survey, June 2011"])
+        sheet.append(["response_id", "agency", "score", "comment", "started_at", "submitted_at"])
+        for i in range(6):
+            sheet.append([f"R{i + 1:04d}", ["KCS", "MFDS", "APQA"][i % 3], 1 + i % 5, None if i % 2 else "ok",
+                          start + dt.timedelta(hours=i), start + dt.timedelta(hours=i, minutes=7)])
+        book.save(path)
+    else:
+        lines = ["number;state;reassignments;short_description;opened_at;resolved_at"]
+        for i in range(6):
+            opened = start + dt.timedelta(hours=i)
+            resolved = f"{opened + dt.timedelta(hours=3):%d/%m/%Y %H:%M}" if i % 3 else "?"
+            lines.append(f"INC{i + 1:07d};{['New', 'Resolved', 'Closed'][i % 3]};{i % 4};"
+                         f"{'통관 시스템 지연' if i % 2 else '?'};{opened:%d/%m/%Y %H:%M};{resolved}")
+        path.write_bytes(("\n".join(lines) + "\n").encode("cp949"))
+
+
+@pytest.mark.parametrize("kind", sorted(TEST_CONTRACTS))
+def test_the_harness_on_other_formats(kind, tmp_path, monkeypatch):
+    """The harness's spreadsheet and plain-CSV branches on contracts of its own (an XLSX sheet
+    below a title row; a CP949 ';'-separated CSV with '?' nulls and d/m/Y times), so those cases
+    stay proven whichever real sources exist."""
     from ingest import contracts, warehouse
 
+    spec, good_name = TEST_CONTRACTS[kind]
     (tmp_path / "contracts").mkdir()
-    (tmp_path / "contracts" / "harness_survey.yml").write_text(XLSX_CONTRACT, encoding="utf-8")
-    fake = {"harness_survey": contracts._load(tmp_path / "contracts" / "harness_survey.yml")}
+    (tmp_path / "contracts" / f"{kind}.yml").write_text(spec, encoding="utf-8")
+    fake = {kind: contracts._load(tmp_path / "contracts" / f"{kind}.yml")}
     monkeypatch.setattr(contracts, "load_contracts", lambda directory=None: fake)
     monkeypatch.setattr(warehouse, "load_contracts", lambda directory=None: fake)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Responses"
-    sheet.append(["Customer satisfaction survey, June 2011"])
-    sheet.append([c.name for c in fake["harness_survey"].columns])
-    start = dt.datetime(2011, 6, 1, 9)
-    for i in range(6):
-        sheet.append([f"R{i + 1:04d}", ["KCS", "MFDS", "APQA"][i % 3], 1 + i % 5, None if i % 2 else "ok",
-                      start + dt.timedelta(hours=i), start + dt.timedelta(hours=i, minutes=7)])
-    good = tmp_path / "good" / "harness_survey_20110601.xlsx"
+    good = tmp_path / "good" / good_name
     good.parent.mkdir()
-    book.save(good)
-    run = KindRun(fake["harness_survey"], tmp_path, good)
-    assert run.outcomes[good.name].status == "loaded" and run.outcomes[good.name].rows_loaded == 6
+    _good_test_file(kind, good)
+    run = KindRun(fake[kind], tmp_path, good)
+    assert run.outcomes[good.name].status == "loaded" and run.outcomes[good.name].rows_loaded == 6, \
+        run.outcomes[good.name].message
     faults = [f for f in run.faults if isinstance(f, fault_cases.Fault)]
-    assert {"empty_sheet", "not_a_zip", "wrong_sheet", "missing_column", "wrong_type", "korean_text",
-            "contradictory_milestones", "duplicate_rows"} <= {f.case for f in faults}
+    expected = {"missing_column", "wrong_type", "contradictory_milestones", "duplicate_rows", "out_of_range"}
+    expected |= {"empty_sheet", "not_a_zip", "wrong_sheet", "korean_text"} if kind == "harness_survey" else \
+        {"truncated", "gzip_instead_of_plain", "wrong_delimiter", "korean_legacy_encoding", "line_of_megabytes"}
+    assert expected <= {f.case for f in faults}
     failed = []
     for fault in faults:
         try:

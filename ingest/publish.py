@@ -155,10 +155,21 @@ def _publish(home: Home, batch_id: str, marts) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
         raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
     # The swap: each step is a rename (no new space needed); the old snapshot is served until then.
-    os.replace(tmp_db, home.serving / "marts.duckdb")
+    try:
+        os.replace(tmp_db, home.serving / "marts.duckdb")
+    except OSError as exc:
+        for leftover in (tmp_db, info_tmp, link_tmp):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
     crashpoints.reached("publish:mid_swap")
-    os.replace(link_tmp, parquet_link)
-    os.replace(info_tmp, home.serving / "snapshot.json")
+    try:
+        os.replace(link_tmp, parquet_link)
+        os.replace(info_tmp, home.serving / "snapshot.json")
+    except OSError as exc:
+        raise PublishFailed(f"publishing to {home.serving} failed after serving/marts.duckdb was replaced "
+                            f"({exc}); marts.duckdb is the new snapshot, the Parquet link or snapshot.json "
+                            "is not: fix the folder and publish again") from exc
     _prune(snapshots, keep=snapshot_id)
     return info
 

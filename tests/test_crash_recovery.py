@@ -179,3 +179,63 @@ def test_the_snapshot_holds_no_identifiers_of_declarations_or_traders(crashed):
                 assert not values & identifiers, (mart, column)
     finally:
         snap.close()
+
+
+@pytest.fixture
+def published_once(home):
+    """A warehouse with one small mart, published once (no dbt needed for publish's failure paths)."""
+    from ingest import publish as publisher
+    from ingest.warehouse import connect
+
+    with connect(home) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute("CREATE TABLE marts.m AS SELECT range AS period_type, range * 2 AS v FROM range(50)")
+    first = publisher.publish(home, "b1", marts=("m",))
+    with connect(home) as con:
+        con.execute("INSERT INTO marts.m VALUES (99, 1)")
+    return home, first
+
+
+def _served_state(home):
+    return ((home.serving / "marts.duckdb").read_bytes(), (home.serving / "snapshot.json").read_text(),
+            os.readlink(home.serving / "parquet"))
+
+
+@pytest.mark.parametrize("fault", ["disk full while writing the DuckDB snapshot", "read-only serving folder",
+                                   "disk full while writing snapshot.json"])
+def test_disk_full_or_read_only_serving_fails_loudly_and_keeps_the_old_snapshot(published_once, monkeypatch, fault):
+    import builtins
+    import errno
+
+    from ingest import publish as publisher
+
+    home, first = published_once
+    before = _served_state(home)
+    if fault.startswith("disk full while writing the DuckDB"):
+        real_connect = duckdb.connect
+
+        def connect(path, *a, **kw):
+            if ".part" in str(path):
+                raise duckdb.IOException(f'Could not write file "{path}": No space left on device')
+            return real_connect(path, *a, **kw)
+
+        monkeypatch.setattr(publisher.duckdb, "connect", connect)
+    else:
+        failing = ".publish.lock" if fault.startswith("read-only") else ".snapshot.json.part"
+        code = errno.EROFS if fault.startswith("read-only") else errno.ENOSPC
+
+        def guarded_open(path, *a, **kw):
+            if str(path).endswith(failing):
+                raise OSError(code, os.strerror(code), str(path))
+            return builtins.open(path, *a, **kw)
+
+        monkeypatch.setattr(publisher, "open", guarded_open, raising=False)
+    with pytest.raises(publisher.PublishFailed, match="previous snapshot is still served") as info:
+        publisher.publish(home, "b2", marts=("m",))
+    assert str(home.serving) in str(info.value)
+    assert _served_state(home) == before
+    assert json.loads((home.serving / "snapshot.json").read_text())["snapshot_id"] == first["snapshot_id"]
+    assert not [p for p in home.serving.iterdir() if ".part" in p.name or p.name.endswith(".link")]
+    assert [p.name for p in (home.serving / "snapshots").iterdir()] == [first["snapshot_id"]]
+    monkeypatch.undo()
+    assert publisher.publish(home, "b3", marts=("m",))["marts"]["m"]["rows"] == 51, "the next publish works"

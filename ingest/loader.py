@@ -217,7 +217,7 @@ def _check_header(path: Path, contract: Contract) -> None:
                     pass
     except (OSError, EOFError, zlib.error) as exc:
         raise Rejected("unreadable", f"{path.name}: the gzip stream is damaged or cut short ({exc}); ask the "
-                       "sender to export and send the file again.") from exc
+                       "sender to export the whole file and send it again.") from exc
     if not first.strip():
         raise Rejected("empty_file", f"{path.name}: the file is empty (no header, no rows); ask "
                        "the sender whether the export ran.", rows_landed=0)

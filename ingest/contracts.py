@@ -16,6 +16,17 @@ import yaml
 from ingest.config import EXPECTATIONS_DIR
 
 CONTRACTS_DIR = EXPECTATIONS_DIR / "contracts"
+TEMPORAL_TYPES = {"DATE", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"}
+
+
+@dataclass(frozen=True)
+class MilestoneOrder:
+    """Long-form events: for each ``key``, the first ``kind`` A of a pair must not come after
+    the first ``kind`` B (``pairs`` of [A, B]), times from ``time``."""
+    key: str
+    kind: str
+    time: str
+    pairs: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,11 @@ class Column:
     description: str = ""
     format: str | None = None  # strptime pattern for DATE/TIMESTAMP text such as '%d/%m/%Y %H:%M'
     pseudonymise: bool = False  # replaced by a keyed hash at load (ingest.pseudonymise)
+    allow_future: bool = False  # DATE/TIMESTAMP: without ``max``, later than tomorrow is refused
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type.upper().split("(")[0] in TEMPORAL_TYPES
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,8 @@ class Contract:
     header_row: int = 1  # xlsx: the row of the header (title rows above it are skipped)
     null_strings: tuple[str, ...] = ("",)  # text that means "missing", e.g. ServiceNow's '?'
     unique_key: tuple[str, ...] = ()
+    milestone_order: MilestoneOrder | None = None  # order of events of one key (long form)
+    column_order: tuple[tuple[str, str], ...] = ()  # per row: column A <= column B when both set
     description: str = ""
     path: Path | None = field(default=None, compare=False)
 
@@ -104,6 +122,7 @@ def _load(path: Path) -> Contract:
             description=c.get("description", ""),
             format=c.get("format"),
             pseudonymise=bool(c.get("pseudonymise", False)),
+            allow_future=bool(c.get("allow_future", False)),
         )
         for c in spec["columns"]
     )
@@ -119,6 +138,12 @@ def _load(path: Path) -> Contract:
         header_row=int(spec.get("header_row", 1)),
         null_strings=tuple(str(s) for s in spec.get("null_strings", [""])),
         unique_key=tuple(spec.get("unique_key", ())),
+        milestone_order=MilestoneOrder(
+            key=spec["milestone_order"]["key"], kind=spec["milestone_order"]["kind"],
+            time=spec["milestone_order"]["time"],
+            pairs=tuple((str(a), str(b)) for a, b in spec["milestone_order"]["pairs"]),
+        ) if spec.get("milestone_order") else None,
+        column_order=tuple((str(a), str(b)) for a, b in spec.get("column_order", ())),
         description=spec.get("description", ""),
         path=path,
     )

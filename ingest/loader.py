@@ -22,20 +22,56 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ingest import pseudonymise
+from ingest import crashpoints, pseudonymise
 from ingest.config import Home
 from ingest.contracts import Contract, contract_for
 from ingest.quality import build_suite, validate_frame
 from ingest.warehouse import connect
 
 GZIP_MAGIC = b"\x1f\x8b"
+EXAMPLE_CHARS = 60  # example values in messages are cut to this length (a line may be megabytes)
+KOREAN_LEGACY = "cp949"  # Korean Windows code page, a superset of EUC-KR
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= EXAMPLE_CHARS else f"{text[:EXAMPLE_CHARS]}...({len(text)} chars)"
+
+
+def _open_text_bytes(path: Path, contract: Contract):
+    return gzip.open(path, "rb") if contract.compression == "gzip" else open(path, "rb")
+
+
+def _not_decodable(path: Path, contract: Contract, line: int | None, detail: str) -> "Rejected":
+    """A file that is not in the contract's encoding: say where, and whether it is Korean text in
+    the legacy Windows encoding (the usual cause), so the sender knows what to change."""
+    hint = ""
+    try:
+        with _open_text_bytes(path, contract) as fh:
+            data = fh.read(256 << 20)
+        text = data.decode(KOREAN_LEGACY)
+        if any("\uac00" <= ch <= "\ud7a3" for ch in text):
+            hint = (" It reads as Korean text in CP949/EUC-KR (the Korean Windows encoding): export it "
+                    f"again as {contract.encoding.upper()}, or, if this source always sends CP949, set "
+                    f"`encoding: cp949` in expectations/contracts/{contract.source_kind}.yml.")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, LookupError):
+        pass
+    at = f" at line {line}" if line else ""
+    return Rejected("encoding", f"{path.name}: not valid {contract.encoding} text{at} ({detail}); nothing "
+                    f"was loaded, so no text was mangled.{hint or f' Export the file again as {contract.encoding}.'}")
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
 
 
 class Rejected(Exception):
@@ -141,6 +177,10 @@ def _header_problem(header: list[str], contract: Contract, file_name: str) -> No
         parts.append(f"unknown column(s) {extra}")
     if not parts:
         parts.append("columns in another order")
+    if len(header) == 1 and contract.file_format != "xlsx":
+        used = next((d for d in (";", "\t", "|", ",") if d != contract.delimiter and d in header[0]), None)
+        if used:
+            parts.append(f"the header looks delimited by {used!r}, the contract says {contract.delimiter!r}")
     where = f"sheet {contract.sheet!r} row {contract.header_row}" if contract.file_format == "xlsx" \
         else f"delimiter {contract.delimiter!r}"
     raise Rejected(
@@ -170,17 +210,21 @@ def _check_header(path: Path, contract: Contract) -> None:
     try:
         with opener(path, "rb") as fh:
             first = fh.readline(1 << 20)
+            if contract.compression == "gzip":
+                # DuckDB reads a cut gzip stream up to the cut without a word: read to the end
+                # here, so a truncated file fails (end-of-stream marker and CRC are checked).
+                while fh.read(1 << 22):
+                    pass
     except (OSError, EOFError, zlib.error) as exc:
-        raise Rejected("unreadable", f"{path.name}: the gzip stream is damaged ({exc}); ask the "
-                       "sender to export and send the file again.") from exc
+        raise Rejected("unreadable", f"{path.name}: the gzip stream is damaged or cut short ({exc}); ask the "
+                       "sender to export the whole file and send it again.") from exc
     if not first.strip():
         raise Rejected("empty_file", f"{path.name}: the file is empty (no header, no rows); ask "
                        "the sender whether the export ran.", rows_landed=0)
     try:
         header_line = first.decode(contract.encoding)
     except UnicodeDecodeError as exc:
-        raise Rejected("encoding", f"{path.name}: the header is not valid {contract.encoding} "
-                       f"({exc}); export the file as {contract.encoding}.") from exc
+        raise _not_decodable(path, contract, 1, str(exc)) from exc
     header = [h.strip() for h in next(csv.reader([header_line.lstrip("\ufeff").rstrip("\r\n")], delimiter=contract.delimiter))]
     _header_problem(header, contract, path.name)
 
@@ -217,8 +261,8 @@ def _xlsx_rows(path: Path, contract: Contract, header_only: bool = False) -> lis
         rows = book[sheet_name].iter_rows(min_row=contract.header_row, values_only=True)
         header_cells = next(rows, None)
         if header_cells is None or all(c is None for c in header_cells):
-            raise Rejected("empty_file", f"{path.name}: sheet {sheet_name!r} has no header in row "
-                           f"{contract.header_row}; ask the sender whether the export ran.", rows_landed=0)
+            raise Rejected("empty_file", f"{path.name}: sheet {sheet_name!r} is empty (no header in row "
+                           f"{contract.header_row}); ask the sender whether the export ran.", rows_landed=0)
         header = [_cell_text(c) or "" for c in header_cells]
         while header and header[-1] == "":
             header.pop()
@@ -252,11 +296,33 @@ def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contra
         finally:
             con.unregister("incoming_sheet")
         return con.table("delivered")
+    if not _is_utf8(contract.encoding):
+        # DuckDB reads UTF-8 only (its encodings extension cannot be installed offline):
+        # decode strictly in Python into a temporary UTF-8 copy.
+        with tempfile.TemporaryDirectory(prefix="swpm-decode-") as tmp:
+            utf8 = Path(tmp) / "delivered.csv"
+            try:
+                with _open_text_bytes(path, contract) as src, open(utf8, "w", encoding="utf-8") as dst:
+                    for number, raw in enumerate(src, 1):
+                        try:
+                            dst.write(raw.decode(contract.encoding))
+                        except UnicodeDecodeError as exc:
+                            raise Rejected("encoding", f"{path.name}: not valid {contract.encoding} text at line "
+                                           f"{number} ({exc}); nothing was loaded. Export the file again as "
+                                           f"{contract.encoding} (the contract's encoding).") from exc
+            except (OSError, EOFError, zlib.error) as exc:
+                raise Rejected("unreadable", f"{path.name}: cannot be read ({exc}); ask the sender to "
+                               "export and send the file again.") from exc
+            return _read_csv(con, utf8, path, contract, compression="none")
+    return _read_csv(con, path, path, contract, compression=contract.compression)
+
+
+def _read_csv(con, source: Path, path: Path, contract: Contract, compression: str) -> duckdb.DuckDBPyRelation:
     params = {
-        "path": str(path),
+        "path": str(source),
         "columns": {c: "VARCHAR" for c in contract.column_names},
         "delim": contract.delimiter,
-        "compression": contract.compression,
+        "compression": compression,
         "nullstr": list(contract.null_strings),
     }
     try:
@@ -272,10 +338,16 @@ def _read_text_rows(con: duckdb.DuckDBPyConnection, path: Path, contract: Contra
             params,
         )
     except duckdb.Error as exc:
-        text = str(exc).split("\n")[0][:400]
-        code = "encoding" if "unicode" in text.lower() or "utf-8" in text.lower() else "unreadable"
-        raise Rejected(code, f"{path.name}: cannot be read as {contract.encoding} CSV ({text}). "
-                       "Check that the export is complete and well-formed, then send it again.") from exc
+        full = str(exc)
+        text = full.split("\n")[0][:400]
+        line = re.search(r"Line: (\d+)", full)
+        if "unicode" in full.lower():
+            raise _not_decodable(path, contract, int(line.group(1)) if line else None,
+                                 "invalid byte sequence") from exc
+        at = f" at line {line.group(1)}" if line else ""
+        raise Rejected("unreadable", f"{path.name}: cannot be read as {contract.encoding} CSV{at} ({text}). "
+                       "Check that the export is complete and well-formed (same number of fields on every "
+                       "line, closed quotes), then send it again.") from exc
     return con.table("delivered")
 
 
@@ -298,7 +370,7 @@ def _describe(failures, contract: Contract, file_name: str) -> str:
             "expect_compound_columns_to_be_unique": "repeats a key that must be unique",
         }.get(f.expectation, f"fails {f.expectation}")
         count = f" ({f.unexpected_count} rows)" if f.unexpected_count is not None else ""
-        eg = f", e.g. {f.examples[:3]}" if f.examples else ""
+        eg = f", e.g. {[_short(v) for v in f.examples[:3]]}" if f.examples else ""
         at = f" at line(s) {f.lines[:3]}" if f.lines else ""
         lines.append(f"{where} {what}{count}{eg}{at}{'; ' + f.detail if f.detail and not eg else ''}")
     return (f"{file_name}: breaks the {contract.source_kind} contract: " + "; ".join(lines)
@@ -319,23 +391,104 @@ def _check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: 
         ).fetchone()
         if bad[0]:
             fmt = f" in the format {col.format!r}" if col.format else ""
-            problems.append(f"column '{col.name}' is not {col.type}{fmt} in {bad[0]} rows, e.g. {bad[2]} at line(s) {bad[1]}")
+            problems.append(f"column '{col.name}' is not {col.type}{fmt} in {bad[0]} rows, "
+                            f"e.g. {[_short(v) for v in bad[2]]} at line(s) {bad[1]}")
             continue
-        for bound, op in ((col.min, "<"), (col.max, ">")):
+        upper = col.max
+        if upper is None and col.is_temporal and not col.allow_future:
+            upper = "now"  # a log cannot hold the future (a day's slack for time zones and clocks)
+        for bound, op in ((col.min, "<"), (upper, ">")):
             if bound is None:
                 continue
+            limit = _future_limit(col) if bound == "now" else str(bound)
             n, lines_, vals = con.execute(
                 f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
                 f"FROM delivered WHERE {_typed(col, ident)} {op} CAST($bound AS {col.type})",
-                {"bound": str(bound)},
+                {"bound": limit},
             ).fetchone()
             if n:
-                word = "below the minimum" if op == "<" else "above the maximum"
-                problems.append(f"column '{col.name}' is {word} {bound} in {n} rows, e.g. {vals} at line(s) {lines_}")
+                if bound == "now":
+                    word = f"in the future (after {limit})"
+                elif col.is_temporal and op == "<":
+                    word = f"before {bound}, the earliest date the contract allows (before the system existed)"
+                else:
+                    word = f"{'below the minimum' if op == '<' else 'above the maximum'} {bound}"
+                problems.append(f"column '{col.name}' is {word} in {n} rows, "
+                                f"e.g. {[_short(v) for v in vals]} at line(s) {lines_}")
+    code = "out_of_contract"
+    if not problems:
+        problems, code = _order_problems(con, contract), "contradictory_milestones"
     if problems:
-        raise Rejected("out_of_contract", f"{file_name}: " + "; ".join(problems)
+        raise Rejected(code, f"{file_name}: " + "; ".join(problems)
                        + f". Correct the export (contract: expectations/contracts/{contract.source_kind}.yml) "
                        "and drop the corrected file into landing/.")
+
+
+def _future_limit(col) -> str:
+    limit = _now() + dt.timedelta(days=1)
+    return limit.date().isoformat() if col.type.upper() == "DATE" else limit.isoformat(sep=" ", timespec="seconds")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _order_problems(con, contract: Contract) -> list[str]:
+    """Milestones that contradict each other: the contract's order rules, checked on typed values."""
+    problems = []
+    by_name = {c.name: c for c in contract.columns}
+    for a, b in contract.column_order:
+        ta, tb = _typed(by_name[a], _quote(a)), _typed(by_name[b], _quote(b))
+        n, lines_ = con.execute(
+            f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3] FROM delivered WHERE {tb} < {ta}"
+        ).fetchone()
+        if n:
+            problems.append(f"column '{b}' is before column '{a}' in {n} rows at line(s) {lines_} "
+                            "(milestones that contradict each other)")
+    rule = contract.milestone_order
+    if rule:
+        key, kind, time = _quote(rule.key), _quote(rule.kind), _quote(rule.time)
+        typed_time = _typed(by_name[rule.time], time)
+        for a, b in rule.pairs:
+            n, keys, lines_ = con.execute(
+                f"""
+                WITH firsts AS (
+                    SELECT {key} AS k, min({typed_time}) FILTER (WHERE {kind} = $a) AS ta,
+                           min({typed_time}) FILTER (WHERE {kind} = $b) AS tb,
+                           min(_source_line) FILTER (WHERE {kind} = $b) AS line
+                    FROM delivered WHERE {kind} IN ($a, $b) GROUP BY {key})
+                SELECT count(*), list(k ORDER BY line)[1:3], list(line ORDER BY line)[1:3] FROM firsts WHERE tb < ta
+                """,
+                {"a": a, "b": b},
+            ).fetchone()
+            if n:
+                problems.append(f"{n} {rule.key}(s) have {b} before {a} (milestones that contradict each other), "
+                                f"e.g. {[_short(k) for k in keys]} at line(s) {lines_}")
+    return problems
+
+
+def _set_aside_exact_duplicates(con, home: Home, contract: Contract, name: str, sha: str) -> int:
+    """With a unique key, a row repeated byte for byte is a re-sent line: keep the first copy,
+    set the others aside (listed in quarantine/<file>.rows.reason.json) and load the file."""
+    if not contract.unique_key:
+        return 0
+    cols = ", ".join(_quote(c) for c in contract.column_names)
+    lines_ = [r[0] for r in con.execute(
+        f"SELECT _source_line FROM (SELECT _source_line, row_number() OVER (PARTITION BY {cols} "
+        f"ORDER BY _source_line) AS copy FROM delivered) WHERE copy > 1 ORDER BY 1").fetchall()]
+    if not lines_:
+        return 0
+    con.execute("DELETE FROM delivered WHERE _source_line IN (SELECT unnest($lines))", {"lines": lines_})
+    home.quarantine.mkdir(parents=True, exist_ok=True)
+    reason = {"file_name": name, "sha256": sha, "reason_code": "duplicate_rows", "lines": lines_,
+              "message": f"{name}: {len(lines_)} row(s) repeat an earlier row exactly (line(s) {lines_[:5]}); "
+                         "the first copy was loaded, the repeats were set aside. Nothing to do unless the "
+                         "export is expected to hold repeated lines.",
+              "quarantined_at": _now().isoformat()}
+    tmp = home.quarantine / f".{name}.rows.reason.json.part"
+    tmp.write_text(json.dumps(reason, indent=2), encoding="utf-8")
+    os.replace(tmp, home.quarantine / f"{name}.rows.reason.json")
+    return len(lines_)
 
 
 def _quarantine(home: Home, path: Path, sha: str, rejection: Rejected) -> Path:
@@ -425,11 +578,14 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             if outcome.rows_landed == 0:
                 raise Rejected("header_only", f"{name}: header but no rows; if the day really had no "
                                "activity nothing is lost, otherwise ask the sender to export again.", 0)
+            repeats = _set_aside_exact_duplicates(con, home, contract, name, sha)
+            rel = con.table("delivered")
             failures = validate_frame(rel.project(", ".join(f'"{c}"' for c in contract.column_names)).df(),
                                       _suite(contract))
             if failures:
                 raise Rejected("out_of_contract", _describe(failures, contract, name),
-                               details=[f.__dict__ for f in failures])
+                               details=[dict(f.__dict__, examples=[_short(v) for v in f.examples])
+                                        for f in failures])
             _check_types(con, contract, name)
         except Rejected as rej:
             outcome.status = "quarantined"
@@ -437,6 +593,7 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             if rej.rows_landed is not None:
                 outcome.rows_landed = rej.rows_landed
             outcome.rows_quarantined = outcome.rows_landed or 0
+            (home.quarantine / f"{name}.rows.reason.json").unlink(missing_ok=True)
             outcome.quarantine_path = str(_quarantine(home, path, sha, rej))
             con.execute("BEGIN")
             _record(con, outcome, size, data_date, batch_id)
@@ -459,8 +616,13 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             f"INSERT INTO {contract.raw_table} SELECT {', '.join(casts)}, $file, $sha, _source_line, $batch, $now FROM delivered",
             params,
         )
-        outcome.rows_loaded = outcome.rows_landed
+        outcome.rows_loaded = outcome.rows_landed - repeats
+        outcome.rows_quarantined = repeats
+        if repeats:
+            outcome.reason_code = "duplicate_rows"
+            outcome.message = f"{repeats} exact repeat(s) of earlier rows set aside (quarantine/{name}.rows.reason.json)"
         _record(con, outcome, size, data_date, batch_id)
+        crashpoints.reached("load:before_commit")
         con.execute("COMMIT")
         con.execute("DROP TABLE IF EXISTS delivered")
     return outcome

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from ingest import loader, publish as publisher, quality, transform
+from ingest import publish as publisher, transform
 from ingest.config import Home
 from ingest.warehouse import connect
+
+if TYPE_CHECKING:  # loader and quality import Great Expectations (seconds): only when used
+    from ingest import loader, quality
 
 
 class MartChecksFailed(RuntimeError):
@@ -41,6 +44,8 @@ def record_step(home: Home, batch_id: str, step: str, status: str, detail: str =
 
 def load(home: Home, batch_id: str, until: dt.date | None = None,
          progress: Callable[[int, int, loader.FileOutcome], None] | None = None) -> list[loader.FileOutcome]:
+    from ingest import loader
+
     files = loader.discover(home, until=until)
     outcomes = []
     for i, path in enumerate(files, 1):
@@ -72,6 +77,8 @@ def build(home: Home, full_refresh: bool = False) -> transform.DbtResult:
 
 
 def check(home: Home) -> list[quality.CheckResult]:
+    from ingest import quality
+
     results = quality.check_marts(home)
     failed = [r for r in results if not r.success]
     if failed:

@@ -8,7 +8,9 @@ renames leaves the previous snapshot served.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -18,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from ingest import crashpoints
 from ingest.config import PUBLISHED_MARTS, Home
 from ingest.warehouse import connect
 
@@ -41,13 +44,11 @@ def current_snapshot(home: Home) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "w", encoding="utf-8") as fh:
+def _write_synced(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _order_by(table) -> list[tuple[str, str]]:
@@ -56,8 +57,45 @@ def _order_by(table) -> list[tuple[str, str]]:
     return [(k, "ascending") for k in keys]
 
 
+@contextlib.contextmanager
+def _publish_lock(home: Home):
+    """One publisher at a time, so a publisher may clear what a killed one left behind."""
+    with open(home.serving / ".publish.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _clear_leftovers(home: Home) -> None:
+    """Temporary files and unserved snapshot folders of a publisher that died mid-way."""
+    for p in home.serving.glob(".marts.*.duckdb.part*"):
+        p.unlink(missing_ok=True)
+    for p in home.serving.glob(".parquet.*.link"):
+        p.unlink(missing_ok=True)
+    (home.serving / ".snapshot.json.part").unlink(missing_ok=True)
+    served = home.serving / "parquet"
+    keep = Path(os.readlink(served)).name if served.is_symlink() else None
+    snapshots = home.serving / "snapshots"
+    if snapshots.is_dir() and keep:
+        # A folder newer than the served one was never swapped in.
+        for p in snapshots.iterdir():
+            if p.is_dir() and p.name > keep:
+                shutil.rmtree(p, ignore_errors=True)
+
+
 def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
     home.ensure()
+    try:
+        with _publish_lock(home):
+            _clear_leftovers(home)
+            return _publish(home, batch_id, marts)
+    except OSError as exc:  # e.g. the lock file itself on a read-only folder
+        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+
+
+def _publish(home: Home, batch_id: str, marts) -> dict:
     published_at = dt.datetime.now(dt.timezone.utc)
     snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     snapshots = home.serving / "snapshots"
@@ -102,19 +140,37 @@ def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
             snap.close()
         with open(tmp_db, "rb") as fh:
             os.fsync(fh.fileno())
-        # The swap: each step is a rename, and the previous snapshot stays valid until then.
+        # Everything that needs disk space is written before the swap, so a full disk fails here.
+        info_tmp = home.serving / ".snapshot.json.part"
+        _write_synced(info_tmp, json.dumps(info, indent=2, default=str))
         link_tmp = home.serving / f".parquet.{snapshot_id}.link"
         os.symlink(Path("snapshots") / snapshot_id / "parquet", link_tmp)
         parquet_link = home.serving / "parquet"
         if parquet_link.exists() and not parquet_link.is_symlink():
             shutil.rmtree(parquet_link)  # a folder left by hand: replace it with the link
-        os.replace(tmp_db, home.serving / "marts.duckdb")
-        os.replace(link_tmp, parquet_link)
-        _atomic_write_text(home.serving / "snapshot.json", json.dumps(info, indent=2, default=str))
-    except OSError as exc:
-        tmp_db.unlink(missing_ok=True)
+        crashpoints.reached("publish:before_swap")
+    except (OSError, duckdb.Error) as exc:
+        for leftover in (tmp_db, home.serving / ".snapshot.json.part", home.serving / f".parquet.{snapshot_id}.link"):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+    # The swap: each step is a rename (no new space needed); the old snapshot is served until then.
+    try:
+        os.replace(tmp_db, home.serving / "marts.duckdb")
+    except OSError as exc:
+        for leftover in (tmp_db, info_tmp, link_tmp):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+    crashpoints.reached("publish:mid_swap")
+    try:
+        os.replace(link_tmp, parquet_link)
+        os.replace(info_tmp, home.serving / "snapshot.json")
+    except OSError as exc:
+        raise PublishFailed(f"publishing to {home.serving} failed after serving/marts.duckdb was replaced "
+                            f"({exc}); marts.duckdb is the new snapshot, the Parquet link or snapshot.json "
+                            "is not: fix the folder and publish again") from exc
     _prune(snapshots, keep=snapshot_id)
     return info
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ingest import crashpoints
 from ingest.config import DBT_PROJECT_DIR, Home
 from ingest.warehouse import connect, writer_lock
 
@@ -60,7 +61,7 @@ def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True)
     cli = command.split() + _prepare(home) + list(args)
     with writer_lock(home):
         try:
-            res = dbtRunner().invoke(cli)
+            res = dbtRunner(callbacks=crashpoints.dbt_callbacks()).invoke(cli)
         finally:
             _release_duckdb()
     nodes = []

@@ -81,7 +81,7 @@ BAD_CASES = {
     "renamed_column": (GOOD_DECL.replace("customs_office", "office_code"), "header_mismatch", ["office_code", "customs_office"]),
     "wrong_type": (GOOD_DECL.replace(",1000\n", ",12OO\n"), "out_of_contract", ["declared_value_krw"]),
     "missing_required": (GOOD_DECL.replace(",040,", ",,"), "out_of_contract", ["customs_office", "empty"]),
-    "duplicate_key": (GOOD_DECL + "IM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1000\n", "out_of_contract", ["declaration_id", "unique"]),
+    "duplicate_key": (GOOD_DECL + "IM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1001\n", "out_of_contract", ["declaration_id", "unique"]),
     "out_of_range": (GOOD_DECL.replace(",1000\n", ",-5\n"), "out_of_contract", ["declared_value_krw", "minimum"]),
     "header_only": (DECL_HEADER + "\n", "header_only", ["no rows"]),
     "empty": ("", "empty_file", ["empty"]),

@@ -30,11 +30,13 @@ select
     {{ trs_grouping_set_name() }} as grouping_set,
     count(*) as declarations,
     count(release_hours) as released,
-    round(avg(release_hours), 4) as mean_hours,
+    -- Sums in a fixed order: floating-point addition is not associative, and a mean that
+    -- depended on row order could round differently on a re-run.
+    round(avg(release_hours order by release_hours), 4) as mean_hours,
     round(quantile_cont(release_hours, 0.5), 4) as median_hours,
     round(quantile_cont(release_hours, 0.9), 4) as p90_hours,
     round(quantile_cont(release_hours, 0.95), 4) as p95_hours,
-    round(stddev_samp(release_hours), 4) as stddev_hours,
+    round(stddev_samp(release_hours order by release_hours), 4) as stddev_hours,
     round(min(release_hours), 4) as min_hours,
     round(max(release_hours), 4) as max_hours,
     round(count(*) filter (where release_hours <= 24) / nullif(count(release_hours), 0), 6) as within_24h_share,

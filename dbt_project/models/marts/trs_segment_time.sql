@@ -45,7 +45,7 @@ select
     {{ rollup_dim('customs_office') }} as customs_office,
     {{ trs_grouping_set_name() }} as grouping_set,
     count(*) as declarations,
-    round(avg(hours), 4) as mean_hours,
+    round(avg(hours order by hours), 4) as mean_hours,  -- fixed order: re-runs round alike
     round(quantile_cont(hours, 0.5), 4) as median_hours,
     round(quantile_cont(hours, 0.9), 4) as p90_hours,
     count(*) filter (where hours < 0) as negative_count,

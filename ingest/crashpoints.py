@@ -1,0 +1,39 @@
+"""A test hook to stop the pipeline at a named point, so a crash test's SIGKILL lands there.
+
+With ``SWPM_PAUSE_AT=<point>`` in the environment, :func:`reached` writes the point's name to
+the file ``SWPM_PAUSE_FILE`` (if set) and then sleeps until the process is killed. Unset (the
+normal case) it does nothing. Points: ``load:before_commit`` (rows inserted, transaction open),
+``build:after_first_model`` (dbt has committed one model and is running the rest),
+``publish:before_swap`` (new snapshot written, nothing renamed), ``publish:mid_swap`` (the
+DuckDB snapshot renamed into place, the Parquet link and snapshot.json not yet).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+ENV_POINT = "SWPM_PAUSE_AT"
+ENV_FILE = "SWPM_PAUSE_FILE"
+
+
+def reached(point: str) -> None:
+    if os.environ.get(ENV_POINT) != point:
+        return
+    marker = os.environ.get(ENV_FILE)
+    if marker:
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(point)
+    while True:  # wait for the test's SIGKILL
+        time.sleep(60)
+
+
+def dbt_callbacks() -> list:
+    """dbt event callbacks: pause after the first model of a build has finished."""
+    if os.environ.get(ENV_POINT) != "build:after_first_model":
+        return []
+
+    def on_event(event) -> None:
+        if event.info.name == "LogModelResult":
+            reached("build:after_first_model")
+
+    return [on_event]

@@ -28,41 +28,43 @@ from ingest.config import Home
 # may name a column slightly differently: adjust the candidates here, not the chart code.
 COLUMNS: dict[str, dict[str, list[str]]] = {
     "cost_benefit_yearly": {
-        "year": ["year", "year_start"],
-        "investment": ["investment", "investment_krw", "investment_amount"],
-        "cumulative_investment": ["cumulative_investment", "cumulative_investment_krw"],
-        "savings": ["savings", "savings_krw", "logistics_cost_savings"],
-        "cumulative_savings": ["cumulative_savings", "cumulative_savings_krw"],
-        "net_position": ["net_cumulative_position", "net_position", "net_cumulative_position_krw"],
-        "roi": ["roi_to_date", "roi", "cumulative_roi"],
-        "break_even": ["break_even", "is_break_even_year", "break_even_year", "break_even_flag"],
+        "year": ["year"],
+        "investment": ["investment_krw"],
+        "cumulative_investment": ["cumulative_investment_krw"],
+        "savings": ["booked_savings_krw"],
+        "cumulative_savings": ["cumulative_savings_krw"],
+        "net_position": ["net_cumulative_position_krw"],
+        "roi": ["roi_to_date"],
+        "break_even": ["is_break_even_year"],
     },
     "satisfaction_yearly": {
-        "year": ["year", "year_start", "survey_year"],
-        "segment": ["segment", "respondent_segment"],
-        "score": ["mean_score_100", "mean_score", "score_100", "satisfaction_score", "mean_satisfaction"],
+        "year": ["year"],
+        "segment": ["segment"],
+        "score": ["mean_score_100"],
     },
     "usage_rate_yearly": {
-        "year": ["year", "year_start"],
-        "usage_rate": ["usage_rate", "usage_rate_pct", "usage_share"],
+        "year": ["year"],
+        "usage_rate": ["usage_rate_pct"],
     },
     "sla_indicator_monthly": {
-        "indicator": ["indicator_code", "indicator", "indicator_id"],
+        "indicator": ["indicator_code"],
         "period_type": ["period_type"],
-        "period_start": ["period_start", "month_start", "month"],
-        "measured_value": ["measured_value", "value"],
-        "attainment": ["attainment", "attainment_band", "band"],
+        "period_start": ["period_start"],
+        "measured_value": ["measured_value"],
+        "attainment": ["attainment"],
     },
     "cs_inspection_performance": {
         "period_type": ["period_type"],
-        "period_start": ["period_start", "month_start"],
-        "source": ["source", "data_source"],
+        "period_start": ["period_start"],
+        "source": ["source"],
         "inspection_rate": ["inspection_rate"],
-        "hit_rate": ["hit_rate", "detection_rate"],
-        "inspections": ["inspections", "inspected"],
-        "detections": ["detections", "hits"],
+        "hit_rate": ["hit_rate"],
+        "inspections": ["inspections"],
+        "detections": ["detections"],
     },
 }
+# Amounts in KRW are shown in billions.
+KRW_BILLION = 1e9
 # Rollup dimensions of cs_inspection_performance: the chart shows the 'ALL' rows.
 CS_ROLLUP_DIMENSIONS = ("customs_office", "transport_mode", "import_type")
 
@@ -155,7 +157,7 @@ def resolve_columns(df: pd.DataFrame, mart: str, needed: list[str]) -> dict[str,
     for logical in needed:
         actual = next((c for c in COLUMNS[mart][logical] if c in df.columns), None)
         if actual is None:
-            missing.append(f"{logical} (tried {', '.join(COLUMNS[mart][logical])})")
+            missing.append(" or ".join(COLUMNS[mart][logical]))
         else:
             found[logical] = actual
     if missing:
@@ -403,7 +405,8 @@ def chart_cost_benefit(snap: Snapshot) -> Chart:
     col = resolve_columns(df, mart, ["year", "cumulative_investment", "cumulative_savings"])
     df = df.assign(_year=_year(df[col["year"]])).sort_values("_year")
     years = [str(y) for y in df["_year"]]
-    inv, sav = list(df[col["cumulative_investment"]]), list(df[col["cumulative_savings"]])
+    inv = [v / KRW_BILLION for v in df[col["cumulative_investment"]]]
+    sav = [v / KRW_BILLION for v in df[col["cumulative_savings"]]]
     flag = next((x for x in COLUMNS[mart]["break_even"] if x in df.columns), None)
     if flag is not None and pd.api.types.is_bool_dtype(df[flag]):
         hits = [i for i, v in enumerate(df[flag]) if v]
@@ -413,16 +416,17 @@ def chart_cost_benefit(snap: Snapshot) -> Chart:
     c.extra["break_even_year"] = years[be] if be is not None else None
     c.svg = svg_bars_and_lines(c.chart_id, c.title, years, [],
                                lines=[("cumulative investment", inv), ("cumulative savings", sav)],
-                               vmarks=[(be, f"break-even {years[be]}")] if be is not None else [], y_label="amount")
+                               vmarks=[(be, f"break-even {years[be]}")] if be is not None else [], y_label="bn KRW")
     optional = [k for k in ("investment", "savings", "net_position", "roi") if any(x in df.columns for x in COLUMNS[mart][k])]
     col.update(resolve_columns(df, mart, optional))
-    heads = ["year", "investment", "cumulative investment", "savings", "cumulative savings", "net position", "ROI to date"]
+    heads = ["year", "investment (bn KRW)", "cumulative investment (bn KRW)", "savings (bn KRW)",
+             "cumulative savings (bn KRW)", "net position (bn KRW)", "ROI to date"]
     keys = [None, "investment", "cumulative_investment", "savings", "cumulative_savings", "net_position", "roi"]
     shown = [(h, k) for h, k in zip(heads, keys) if k is None or k in col]
     rows = []
     for i, (_, r) in enumerate(df.iterrows()):
         row = [years[i] + (" (break-even)" if i == be else "")]
-        row += [_num(r[col[k]], 3 if k == "roi" else 2) for _, k in shown[1:]]
+        row += [_num(r[col[k]], 3) if k == "roi" else _num(r[col[k]] / KRW_BILLION, 2) for _, k in shown[1:]]
         rows.append(row)
     c.table = Table([h for h, _ in shown], rows)
     return c
@@ -435,7 +439,7 @@ def chart_satisfaction_usage(snap: Snapshot) -> Chart:
               "Single Window, percent.")
     sat = snap.mart("satisfaction_yearly")
     sc = resolve_columns(sat, "satisfaction_yearly", ["year", "segment", "score"])
-    sat = sat[sat[sc["segment"]] == "ALL"]
+    sat = sat[(sat[sc["segment"]] == "ALL") & ((sat["item"] == "ALL") if "item" in sat.columns else True)]
     if sat.empty:
         raise NoData("satisfaction_yearly has no segment 'ALL' rows yet")
     scores = dict(zip(_year(sat[sc["year"]]), sat[sc["score"]]))
@@ -471,11 +475,13 @@ def chart_sla(snap: Snapshot) -> Chart:
         [col["indicator"], "_month"])
     indicators = list(dict.fromkeys(df[col["indicator"]]))
     months = sorted(set(df["_month"]))
-    cells = {(str(r[col["indicator"]]), r["_month"]): str(r[col["attainment"]]) for _, r in df.iterrows()}
+    # NULL attainment: nothing to measure that month (e.g. no request due); the cell stays blank.
+    band = {i: (v if isinstance(v, str) else "–") for i, v in df[col["attainment"]].items()}
+    cells = {(str(r[col["indicator"]]), r["_month"]): band[i] for i, r in df.iterrows() if band[i] != "–"}
     c.svg = svg_heatmap(c.chart_id, c.title, [str(i) for i in indicators], months, cells)
     c.table = Table(["indicator", "month", "measured value", "attainment"],
-                    [[str(r[col["indicator"]]), r["_month"], _num(r[col["measured_value"]], 3), str(r[col["attainment"]])]
-                     for _, r in df.iterrows()])
+                    [[str(r[col["indicator"]]), r["_month"], _num(r[col["measured_value"]], 3), band[i]]
+                     for i, r in df.iterrows()])
     return c
 
 

@@ -18,44 +18,10 @@ from ingest.config import Home
 ALL_CHARTS = [cid for cid, _, _ in report.CHART_META.values()]
 TRS_CHARTS = {"air-import-release", "release-by-mode", "release-by-channel"}
 
-# Marts that other work streams add, in the shape their issues describe: small and deterministic,
-# so every chart of the report can be drawn and checked before they land.
-OTHER_MARTS_SQL = """
-CREATE TABLE cost_benefit_yearly AS
-WITH b AS (
-    SELECT range::INTEGER AS year,
-           CASE WHEN range IN (2005, 2006) THEN 40.0 WHEN range = 2010 THEN 25.0 WHEN range = 2015 THEN 30.0 ELSE 2.0 END AS investment,
-           CASE WHEN range < 2006 THEN 0.0 ELSE (range - 2005) * 6.5 END AS savings
-    FROM range(2005, 2019))
-SELECT year, investment, sum(investment) OVER w AS cumulative_investment, savings,
-       sum(savings) OVER w AS cumulative_savings,
-       sum(savings) OVER w - sum(investment) OVER w AS net_cumulative_position,
-       (sum(savings) OVER w - sum(investment) OVER w) / sum(investment) OVER w AS roi_to_date,
-       sum(savings) OVER w >= sum(investment) OVER w AS break_even
-FROM b WINDOW w AS (ORDER BY year);
-
-CREATE TABLE satisfaction_yearly AS
-SELECT range::INTEGER AS year, seg AS segment, 55 + (range - 2006) * 2.5 - CASE WHEN range = 2016 THEN 9 ELSE 0 END
-       + CASE WHEN seg = 'ALL' THEN 0 ELSE 3 END AS mean_score
-FROM range(2006, 2019), (VALUES ('ALL'), ('customs_broker')) s(seg);
-
-CREATE TABLE usage_rate_yearly AS
-SELECT * FROM (VALUES (2006, 4.3), (2007, 3.9), (2008, 19.3), (2009, 67.2), (2010, 91.6), (2011, 97.3)) v(year, usage_rate);
-
-CREATE TABLE sla_indicator_monthly AS
-SELECT ind AS indicator_code, 'month' AS period_type, (DATE '2017-01-01' + to_months(m::INTEGER)) AS period_start,
-       90 + ((i * 7 + m) % 11) * 1.0 AS measured_value,
-       ['goal', 'basic', 'minimum', 'below_minimum'][1 + ((i * 7 + m) % 4)::INTEGER] AS attainment
-FROM range(24) t(m), (VALUES (0, 'SR_TIMELY'), (1, 'EDOC_TIME_EXPORT'), (2, 'FAILURES')) s(i, ind);
-
-CREATE TABLE cs_inspection_performance AS
-SELECT pt AS period_type, (DATE '2017-01-01' + to_months(m::INTEGER)) AS period_start, office AS customs_office,
-       'ALL' AS transport_mode, 'ALL' AS import_type, src AS source,
-       (200 + m * 3)::BIGINT AS inspections, (20 + m + k)::BIGINT AS detections,
-       (20 + m + k) / (200.0 + m * 3) AS hit_rate, (200 + m * 3) / 4000.0 AS inspection_rate
-FROM range(12) t(m), (VALUES ('kcs_extract', 0), ('clearance_log', 5)) s(src, k),
-     (VALUES ('ALL'), ('040')) o(office), (VALUES ('month'), ('year')) p(pt);
-"""
+# Marts of the sample world's other sources (everything but the C/S mart, whose KCS input is
+# real data, is drawn from the sample world alone; the clearance log feeds the C/S chart).
+OTHER_MARTS = ("cost_benefit_yearly", "satisfaction_yearly", "usage_rate_yearly", "sla_indicator_monthly",
+               "cs_inspection_performance")
 
 
 class _Tables(HTMLParser):
@@ -111,24 +77,29 @@ def _f(v, digits=2):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, sample_landing):
-    """A real nightly run over the small sample world, then the report and dbt docs."""
+def every_mart(tmp_path_factory):
+    """A real nightly run over a small sample world of every source kind, then the report and dbt docs."""
+    from ingest.sample_world import SampleSpec, generate_all
+    from tests.conftest import SAMPLE_DAYS, SAMPLE_SEED
+
     home = Home.resolve(tmp_path_factory.mktemp("report") / "home").ensure()
-    for f in sample_landing.iterdir():
-        shutil.copy2(f, home.landing / f.name)
+    generate_all(SampleSpec(home.landing, tuple(SAMPLE_DAYS), 200, SAMPLE_SEED))
     pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None)
     report.publish_dbt_docs(home)
     return home, report.build_report(home)
 
 
 @pytest.fixture(scope="module")
-def every_mart(published, tmp_path_factory):
-    """The same snapshot with the other work streams' marts added, as a second serving folder."""
-    home = Home.resolve(tmp_path_factory.mktemp("report_full") / "home").ensure()
-    shutil.copy2(published[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
+def published(every_mart, tmp_path_factory):
+    """The same snapshot without the marts other than TRS, as a second serving folder (a
+    deployment whose other sources have not delivered yet)."""
+    home = Home.resolve(tmp_path_factory.mktemp("report_trs") / "home").ensure()
+    shutil.copy2(every_mart[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
+    shutil.copy2(every_mart[0].serving / "snapshot.json", home.serving / "snapshot.json")
     con = duckdb.connect(str(home.serving / "marts.duckdb"))
     try:
-        con.execute(OTHER_MARTS_SQL)
+        for mart in OTHER_MARTS:
+            con.execute(f"DROP TABLE {mart}")
     finally:
         con.close()
     return home, report.build_report(home)
@@ -139,7 +110,7 @@ def test_nothing_published_yet_gives_a_page_of_no_data_panels(home):
     assert page.states == {cid: "no-data" for cid in ALL_CHARTS}
 
 
-def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published):
+def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, every_mart):
     home, path = published
     text = path.read_text(encoding="utf-8")
     page = _parse(path)
@@ -149,12 +120,15 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published):
     snap_id = json.loads((home.serving / "snapshot.json").read_text())["snapshot_id"]
     assert snap_id in text and "Source mart: <code>trs_release_time</code>" in text
     # Both documentation sites exist and are linked relative to the report.
-    assert (home.serving / "docs" / "dbt" / "index.html").stat().st_size > 100_000
-    assert 'href="../docs/dbt/index.html"' in text and 'href="../docs/gx/index.html"' in text
-    manifest = json.loads((home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
+    full_home, full_path = every_mart
+    assert (full_home.serving / "docs" / "dbt" / "index.html").stat().st_size > 100_000
+    full_text = full_path.read_text(encoding="utf-8")
+    assert 'href="../docs/dbt/index.html"' in full_text and 'href="../docs/gx/index.html"' in full_text
+    manifest = json.loads((full_home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     assert set(exposures) == {"swpm_performance_report", "swpm_superset_dashboards"}
-    assert "model.swpm.trs_release_time" in exposures["swpm_performance_report"]["depends_on"]["nodes"]
+    for mart in ("trs_release_time",) + OTHER_MARTS:
+        assert f"model.swpm.{mart}" in exposures["swpm_performance_report"]["depends_on"]["nodes"], mart
 
 
 def test_release_time_figures_equal_the_mart(published):
@@ -209,23 +183,26 @@ def test_every_chart_drawn_from_every_mart_with_figures_equal(every_mart):
     served = home.serving / "marts.duckdb"
 
     header, rows = page.tables["cost-benefit"]
-    expected = _sql(served, "SELECT year, investment, cumulative_investment, savings, cumulative_savings, "
-                            "net_cumulative_position, roi_to_date FROM cost_benefit_yearly ORDER BY year")
+    expected = _sql(served, "SELECT year, investment_krw / 1e9, cumulative_investment_krw / 1e9, booked_savings_krw / 1e9, "
+                            "cumulative_savings_krw / 1e9, net_cumulative_position_krw / 1e9, roi_to_date "
+                            "FROM cost_benefit_yearly ORDER BY year")
     assert [[r[0].split()[0]] + r[1:] for r in rows] == [
         [str(y)] + [_f(v) for v in vals[:-1]] + [_f(vals[-1], 3)] for y, *vals in expected]
-    be_year = _sql(served, "SELECT min(year) FROM cost_benefit_yearly WHERE cumulative_savings >= cumulative_investment")[0][0]
+    be_year = _sql(served, "SELECT min(year) FROM cost_benefit_yearly WHERE cumulative_savings_krw >= cumulative_investment_krw")[0][0]
+    assert be_year == _sql(served, "SELECT any_value(break_even_year) FROM cost_benefit_yearly")[0][0]
     assert [r[0] for r in rows if "break-even" in r[0]] == [f"{be_year} (break-even)"]
     assert f"break-even {be_year}" in path.read_text(encoding="utf-8")
 
     _, rows = page.tables["satisfaction-usage"]
-    sat = dict(_sql(served, "SELECT year, mean_score FROM satisfaction_yearly WHERE segment = 'ALL'"))
-    use = dict(_sql(served, "SELECT year, usage_rate FROM usage_rate_yearly"))
+    sat = dict(_sql(served, "SELECT year, mean_score_100 FROM satisfaction_yearly WHERE segment = 'ALL' AND item = 'ALL'"))
+    use = dict(_sql(served, "SELECT year, usage_rate_pct FROM usage_rate_yearly"))
+    assert sat and use
     assert rows == [[str(y), _f(sat.get(y)), _f(use.get(y))] for y in sorted(set(sat) | set(use))]
 
     _, rows = page.tables["sla-attainment"]
     expected = _sql(served, "SELECT indicator_code, strftime(period_start, '%Y-%m'), measured_value, attainment "
                             "FROM sla_indicator_monthly WHERE period_type = 'month' ORDER BY 1, 2")
-    assert rows == [[i, m, _f(v, 3), a] for i, m, v, a in expected]
+    assert rows == [[i, m, _f(v, 3), a or "–"] for i, m, v, a in expected]
 
     _, rows = page.tables["cs-inspection"]
     expected = _sql(served, """
@@ -240,7 +217,7 @@ def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
     shutil.copy2(every_mart[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
     con = duckdb.connect(str(home.serving / "marts.duckdb"))
     try:
-        con.execute("ALTER TABLE cost_benefit_yearly RENAME cumulative_savings TO savings_to_date")
+        con.execute("ALTER TABLE cost_benefit_yearly RENAME cumulative_savings_krw TO savings_to_date")
         con.execute("DELETE FROM sla_indicator_monthly")
     finally:
         con.close()
@@ -248,7 +225,7 @@ def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
     page = _parse(home.serving / "report" / "index.html")
     assert page.states["cost-benefit"] == page.states["sla-attainment"] == "no-data"
     assert page.states["cs-inspection"] == "ok"
-    assert "lacks column(s) cumulative_savings (tried cumulative_savings, cumulative_savings_krw)" in text
+    assert "lacks column(s) cumulative_savings_krw" in text
     assert "adjust COLUMNS in ingest/report.py" in text
     assert "the mart sla_indicator_monthly has no rows yet" in text
 

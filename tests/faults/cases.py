@@ -132,7 +132,9 @@ def _format_time(when: dt.datetime, col: Column, like: str | None) -> str:
         return when.strftime(col.format)
     if col.type.upper() == "DATE" or (like and len(like) == 10):
         return when.date().isoformat()
-    return when.strftime("%Y-%m-%d %H:%M:%S")
+    text = when.strftime("%Y-%m-%d %H:%M:%S")
+    fraction = re.search(r"\.(\d+)$", like or "")
+    return text + "." + "0" * len(fraction.group(1)) if fraction else text  # same shape as the good value
 
 
 def _free_text(contract: Contract) -> Column | None:
@@ -349,7 +351,11 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
             add("utf8_bom", write_csv(contract, t, bom=True), "loaded", rows_loaded=n, rows_quarantined=0)
         else:
             na("utf8_bom", f"the contract's encoding is {contract.encoding}")
-        add("crlf_line_ends", write_csv(contract, t, crlf=True), "loaded", rows_loaded=n, rows_quarantined=0)
+        crlf = write_csv(contract, t, crlf=True)
+        if crlf == good.read_bytes():  # the sender already uses CRLF: the other line ends must load too
+            add("crlf_line_ends", write_csv(contract, t, crlf=False), "loaded", rows_loaded=n, rows_quarantined=0)
+        else:
+            add("crlf_line_ends", crlf, "loaded", rows_loaded=n, rows_quarantined=0)
         if target is None:
             na("line_of_megabytes", "no text column")
         else:

@@ -20,7 +20,8 @@ PROJECT = HERE.parent.parent
 EXTERNAL = PROJECT.parent / "shared" / "data" / "external"  # ../shared beside the project
 EXTERNAL_MAP = HERE / "external_samples.yml"
 
-SAMPLE_DAYS = (dt.date(2011, 6, 1),)
+# Two days a year apart: yearly sources (surveys alternate CSV and XLSX by year) write both kinds.
+SAMPLE_DAYS = (dt.date(2010, 6, 1), dt.date(2011, 6, 1))
 SAMPLE_PER_DAY = 30
 SAMPLE_SEED = 11
 

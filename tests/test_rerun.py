@@ -61,7 +61,8 @@ def test_the_same_day_three_times_gives_byte_identical_marts(tmp_path, files):
     assert summary.published
     third = _published(home)
     assert first == second == third
-    assert all(rows > 0 for _, rows, _ in first.values())
+    # The marts the clearance logs feed hold rows (the other sources' marts are empty here).
+    assert all(first[m][1] > 0 for m in ("trs_release_time", "trs_segment_time", "cs_inspection_performance"))
 
 
 def test_a_late_file_is_taken_by_the_next_night_and_its_periods_recomputed(tmp_path, files):

@@ -87,7 +87,7 @@ def step_floor(args) -> dict:
             "auto_detect = false, delim = $delim, compression = $compression, nullstr = $nullstr)",
             {"path": str(path), "columns": {c.name: c.type for c in contract.columns},
              "delim": contract.delimiter, "compression": contract.compression,
-             "nullstr": list(contract.null_strings)},
+             "nullstr": contract.null_strings[0] if len(contract.null_strings) == 1 else list(contract.null_strings)},
         )
     rows = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in created)
     con.execute("CHECKPOINT")
@@ -181,9 +181,13 @@ def step_nightly(args) -> dict:
     _timed(parts, "check", lambda: pipeline.check(home))
     _timed(parts, "publish", lambda: pipeline.publish(home, batch))
     work = sum(v for k, v in parts.items() if k != "import")
-    slowest = sorted(result.nodes, key=lambda n: -n["seconds"])[:5]
+    slowest = sorted(result.nodes, key=lambda n: -n["seconds"])[:12]
+    by_kind: dict[str, float] = {}
+    for n in result.nodes:
+        by_kind[n["resource_type"]] = round(by_kind.get(n["resource_type"], 0.0) + n["seconds"], 3)
     return {"seconds": work, "parts": parts, "rows": sum(o.rows_loaded for o in outcomes),
-            "files": len(outcomes), "dbt_nodes_slowest": slowest}
+            "files": len(outcomes), "dbt_seconds_by_kind": by_kind,
+            "dbt_nodes_slowest": [{k: n[k] for k in ("name", "resource_type", "seconds")} for n in slowest]}
 
 
 def step_machine(args) -> dict:

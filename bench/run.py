@@ -144,7 +144,8 @@ def linear_fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int, small_per_day: int,
-        history_repeats: int, in_process: bool = False, log=print, history_load: str = "loader") -> dict:
+        history_repeats: int, in_process: bool = False, log=print, history_load: str = "loader",
+        skip: frozenset = frozenset()) -> dict:
     history_days = [START + dt.timedelta(days=i) for i in range(SCALES[scale])]
     new_day = history_days[-1] + dt.timedelta(days=1)
     bench = Bench(work, out, log, in_process)
@@ -171,8 +172,18 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
     new_files = day_files(source, new_day)
     runs = work / "run"
 
+    f["skipped_sections"] = sorted(skip)
     # Fixed costs: what any process pays before the first row.
-    log("fixed costs ...")
+    if "fixed" not in skip:
+        fixed_costs(bench, repeats, runs)
+    if "ingest" not in skip:
+        ingest_section(bench, repeats, runs, day_files(source, history_days[0]))
+    return nights(bench, f, repeats, history_repeats, runs, source, small_source, history_days, new_day,
+                  history_files, new_files, history_load, per_day, scale)
+
+
+def fixed_costs(bench: Bench, repeats: int, runs: Path) -> None:
+    bench.log("fixed costs ...")
     fixed = {}
     fixed["interpreter"] = bench.repeated(repeats, lambda i: dict(zip(
         ("wall_seconds", "peak_rss_mib"), bench.process([sys.executable, "-c", "pass"], "interpreter")[:2])))
@@ -182,12 +193,13 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
         "airflow_parse", {"dags_folder": str(PROJECT / "dags")}))
     fixed["dbt_parse"] = bench.repeated(repeats, lambda i: bench.step(
         "dbt_parse", {"home": str(fresh_home(runs / "dbt_parse", []))}))
-    f["fixed_costs"] = fixed
+    bench.figures["fixed_costs"] = fixed
     bench.save()
 
-    # Ingest: the same files (the first history day) through the floor, the loader, pandas.
-    log("ingest: floor, loader, pandas ...")
-    sample = day_files(source, history_days[0])
+
+def ingest_section(bench: Bench, repeats: int, runs: Path, sample: list[Path]) -> None:
+    """The same files (the first history day) through the floor, the loader and pandas."""
+    bench.log("ingest: floor, loader, pandas ...")
 
     def floor(i):
         db = runs / "floor" / "floor.duckdb"
@@ -211,9 +223,15 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
         "pandas", {"files": [str(p) for p in sample], "database": str(pandas_db)})), sample)
     ingest["loader_vs_floor"] = round(ingest["loader"]["rows_per_s"] / ingest["floor_duckdb_read_csv"]["rows_per_s"], 3)
     ingest["loader_vs_pandas"] = round(ingest["loader"]["rows_per_s"] / ingest["pandas_to_sql"]["rows_per_s"], 1)
-    f["ingest"] = ingest
+    bench.figures["ingest"] = ingest
     bench.save()
 
+
+def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path, source: Path, small_source: Path,
+           history_days: list, new_day: dt.date, history_files: list, new_files: list, history_load: str,
+           per_day: int, scale: str) -> dict:
+    log = bench.log
+    work = bench.work
     # A night on an empty warehouse, at the real day size and a small one (fixed vs per row).
     log("nightly on an empty warehouse ...")
     nightly = {}
@@ -236,7 +254,7 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
 
     # The history, loaded by the project's loader, then a full rebuild of every mart.
     f["generate_history"] = bench.step("generate", {"days": [(str(source), [d.isoformat() for d in history_days], per_day)],
-                                                    "seed": seed}, "generate_history")
+                                                    "seed": f["scale"]["seed"]}, "generate_history")
     f["history_rows_gzip_mb"] = round(sum(p.stat().st_size for p in history_files) / 1e6, 1)
     log(f"history: loading {len(history_files)} files ({history_load}) ...")
     history = fresh_home(runs / "history", history_files)
@@ -282,11 +300,13 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
 def targets(f: dict, scale: str) -> dict:
     t = TARGETS
     rebuild_rss_gib = f["rebuild"]["peak_rss_mib"] / 1024
-    out = {
+    out = {} if "ingest" not in f else {
         "loader_vs_floor": {"value": f["ingest"]["loader_vs_floor"], "target": f">= {t['loader_vs_floor_min']}",
                             "met": f["ingest"]["loader_vs_floor"] >= t["loader_vs_floor_min"]},
         "loader_vs_pandas": {"value": f["ingest"]["loader_vs_pandas"], "target": f">= {t['loader_vs_pandas_min']}",
                              "met": f["ingest"]["loader_vs_pandas"] >= t["loader_vs_pandas_min"]},
+    }
+    out |= {
         "nightly_history_vs_empty": {"value": f["nightly"]["history_vs_empty"],
                                      "target": f"<= {t['nightly_history_vs_empty_max']}",
                                      "met": f["nightly"]["history_vs_empty"] <= t["nightly_history_vs_empty_max"]},
@@ -365,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history-repeats", type=int, default=None,
                    help="runs of the night on the full warehouse (default: --repeats, 2 for a year)")
     p.add_argument("--seed", type=int, default=20190101)
+    p.add_argument("--skip", default="", help="comma-separated sections to leave out: fixed, ingest "
+                   "(e.g. for a year run when a week run measured them)")
     p.add_argument("--work", type=Path, default=PROJECT / "bench" / "work", help="generated data and homes")
     p.add_argument("--out", type=Path, default=None, help="JSON output (default bench/results/<scale>.json)")
     p.add_argument("--history-load", choices=["loader", "bulk"], default=None,
@@ -376,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     history_repeats = args.history_repeats or (2 if args.scale == "year" else args.repeats)
     history_load = args.history_load or ("bulk" if args.scale == "year" else "loader")
     f = run(args.scale, args.per_day, args.repeats, args.work.resolve(), out, args.seed, small, history_repeats,
-            history_load=history_load)
+            history_load=history_load, skip=frozenset(x for x in args.skip.split(",") if x))
     print(table(f))
     print(f"figures written to {out}")
     return 0

@@ -41,10 +41,11 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo test chromium bench-smoke clean clean-home
+.PHONY: help setup demo test chromium bench bench-smoke clean clean-home
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   run the test suite"
+	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see README)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 
 $(UV):
@@ -102,6 +103,16 @@ chromium:
 
 test: $(BIN)/.synced chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The benchmark (README, "Performance"): generated data and homes in bench/work/, figures in
+# bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.
+BENCH_SCALE ?= week
+BENCH_ARGS ?=
+bench: $(BIN)/.synced
+	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+bench-smoke: $(BIN)/.synced
+	$(BIN)/python -m bench.run --scale day --per-day 100 --repeats 1 --work bench/work/smoke --out bench/work/smoke/day.json
 
 clean-home:
 	rm -rf $(SWPM_HOME)

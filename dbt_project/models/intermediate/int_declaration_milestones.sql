@@ -31,14 +31,14 @@ changed as (
     where _loaded_at > (select loaded_through from watermark)
 ),
 
+-- The staging SQL on the changed declarations' raw rows only (filtering the staging view
+-- would rank the whole history first).
 events as (
-    select * from {{ ref('stg_clearance__events') }}
-    where declaration_id in (select declaration_id from changed)
+    {{ stg_clearance_events_sql(only_declarations='select declaration_id from changed') }}
 ),
 
 declarations as (
-    select * from {{ ref('stg_clearance__declarations') }}
-    where declaration_id in (select declaration_id from changed)
+    {{ stg_clearance_declarations_sql(only_declarations='select declaration_id from changed') }}
 ),
 {% else %}
 with events as (

@@ -1,0 +1,238 @@
+"""One benchmark step per process: ``python -m bench.steps STEP RESULT_JSON [ARGS_JSON]``.
+
+bench/run.py starts each step as its own process so that the peak RSS it reads (os.wait4) is
+that step's alone, and the wall time it sees includes the interpreter and imports; the step
+itself writes the time of its work proper (``seconds``) and any counts into RESULT_JSON.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+T0 = time.perf_counter()
+
+
+def _files(args) -> list[Path]:
+    return [Path(p) for p in args["files"]]
+
+
+def step_import_ingest(args) -> dict:
+    """Import the project's pipeline (DuckDB, pyarrow, pandas, Great Expectations)."""
+    from ingest import pipeline  # noqa: F401
+
+    return {"seconds": time.perf_counter() - T0}
+
+
+def step_gx_setup(args) -> dict:
+    """The first door check of a process: GX context, datasource and suite, on a 1-row frame."""
+    import pandas as pd
+
+    from ingest.contracts import load_contracts
+    from ingest.loader import _suite
+    from ingest.quality import validate_frame
+
+    imported = time.perf_counter()
+    contract = load_contracts()["clearance_declarations"]
+    frame = pd.DataFrame({c: pd.Series([None], dtype="object") for c in contract.column_names})
+    validate_frame(frame, _suite(contract))
+    return {"seconds": time.perf_counter() - imported, "import_seconds": imported - T0}
+
+
+def step_airflow_parse(args) -> dict:
+    """Import Airflow and parse the project's DAG file, as a scheduler or `dags test` does."""
+    import airflow  # noqa: F401
+
+    imported = time.perf_counter()
+    from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=args["dags_folder"], include_examples=False)
+    if bag.import_errors or "swpm_nightly" not in bag.dags:
+        raise SystemExit(f"DAG parse failed: {bag.import_errors}")
+    return {"seconds": time.perf_counter() - imported, "import_seconds": imported - T0}
+
+
+def step_dbt_parse(args) -> dict:
+    """dbt's parse of the project (what every `dbt build` pays before running a model)."""
+    from ingest.config import Home
+    from ingest.transform import run_dbt
+
+    home = Home.resolve(args["home"])
+    imported = time.perf_counter()
+    run_dbt(home, "parse")
+    return {"seconds": time.perf_counter() - imported, "import_seconds": imported - T0}
+
+
+def step_floor(args) -> dict:
+    """DuckDB's own reader, per file, into a table with the contract's explicit schema: the
+    fastest this machine can take the same files in, with no checks."""
+    import duckdb
+
+    from ingest.contracts import contract_for
+
+    con = duckdb.connect(args["database"])
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    start = time.perf_counter()
+    created = set()
+    for path in _files(args):
+        contract = contract_for(path.name)
+        table = contract.source_kind
+        if table not in created:
+            cols = ", ".join(f'"{c.name}" {c.type}' for c in contract.columns)
+            con.execute(f"CREATE TABLE {table} ({cols})")
+            created.add(table)
+        con.execute(
+            f"INSERT INTO {table} SELECT * FROM read_csv($path, columns = $columns, header = true, "
+            "auto_detect = false, delim = $delim, compression = $compression, nullstr = $nullstr)",
+            {"path": str(path), "columns": {c.name: c.type for c in contract.columns},
+             "delim": contract.delimiter, "compression": contract.compression,
+             "nullstr": contract.null_strings[0] if len(contract.null_strings) == 1 else list(contract.null_strings)},
+        )
+    rows = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in created)
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return {"seconds": seconds, "rows": rows, "duckdb_threads": threads}
+
+
+def step_loader(args) -> dict:
+    """The project's loader (discover, hash, door checks with GX, typed checks, insert with
+    lineage and manifest, one transaction per file) over every file in the home's landing/."""
+    from ingest import pipeline
+    from ingest.config import Home
+
+    home = Home.resolve(args["home"])
+    start = time.perf_counter()
+    outcomes = pipeline.load(home, args.get("batch_id", "bench"))
+    seconds = time.perf_counter() - start
+    bad = [o.as_dict() for o in outcomes if o.status != "loaded"]
+    if bad:
+        raise SystemExit(f"loader did not load every file: {bad[:2]}")
+    return {"seconds": seconds, "rows": sum(o.rows_loaded for o in outcomes), "files": len(outcomes),
+            "import_seconds": start - T0}
+
+
+def step_bulk_history(args) -> dict:
+    """A history for the benchmark, faster than the loader: the loader's own read, insert with
+    lineage and manifest entry per file, but without the door checks (the files are the sample
+    world's, which pass them; the loader's speed is measured on its own)."""
+    from ingest import loader
+    from ingest.config import Home
+    from ingest.contracts import contract_for
+    from ingest.warehouse import connect
+
+    home = Home.resolve(args["home"])
+    start = time.perf_counter()
+    rows = 0
+    files = sorted(home.landing.iterdir())
+    with connect(home) as con:
+        for path in files:
+            contract = contract_for(path.name)
+            sha = loader.sha256_of(path)
+            loader._read_text_rows(con, path, contract)
+            n = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
+            casts = ", ".join(loader._typed(c, '"' + c.name + '"') for c in contract.columns)
+            con.execute("BEGIN")
+            con.execute(f"INSERT INTO {contract.raw_table} SELECT {casts}, $file, $sha, _source_line, $batch, $now "
+                        "FROM delivered", {"file": path.name, "sha": sha, "batch": "bench-history", "now": loader._now()})
+            outcome = loader.FileOutcome(path.name, "loaded", contract.source_kind, sha, n, n)
+            loader._record(con, outcome, path.stat().st_size, contract.data_date(path.name), "bench-history")
+            con.execute("COMMIT")
+            rows += n
+        con.execute("DROP TABLE IF EXISTS delivered")
+    return {"seconds": time.perf_counter() - start, "rows": rows, "files": len(files)}
+
+
+def step_pandas(args) -> dict:
+    """The usual alternative: pandas read_csv, the same contract checks in pandas, to_sql."""
+    from bench.pandas_path import load_files
+
+    start = time.perf_counter()
+    out = load_files(_files(args), args["database"])
+    out["seconds"] = time.perf_counter() - start
+    out["import_seconds"] = start - T0
+    return out
+
+
+def _timed(parts: dict, name: str, fn):
+    start = time.perf_counter()
+    value = fn()
+    parts[name] = time.perf_counter() - start
+    return value
+
+
+def step_nightly(args) -> dict:
+    """One night as the DAG runs it (the same functions): load the new files, dbt build
+    (incremental), the GX mart checks, publish the snapshot."""
+    import datetime as dt
+
+    from ingest import pipeline
+    from ingest.config import Home
+
+    home = Home.resolve(args["home"])
+    day = dt.date.fromisoformat(args["date"])
+    batch = pipeline.new_batch_id(day, "bench")
+    parts: dict[str, float] = {"import": time.perf_counter() - T0}
+    outcomes = _timed(parts, "load", lambda: pipeline.load(home, batch, until=day))
+    if any(o.status != "loaded" for o in outcomes):
+        raise SystemExit(f"nightly load failed: {[o.as_dict() for o in outcomes if o.status != 'loaded'][:2]}")
+    result = _timed(parts, "build", lambda: pipeline.build(home, full_refresh=args.get("full_refresh", False)))
+    _timed(parts, "check", lambda: pipeline.check(home))
+    _timed(parts, "publish", lambda: pipeline.publish(home, batch))
+    work = sum(v for k, v in parts.items() if k != "import")
+    slowest = sorted(result.nodes, key=lambda n: -n["seconds"])[:12]
+    by_kind: dict[str, float] = {}
+    for n in result.nodes:
+        by_kind[n["resource_type"]] = round(by_kind.get(n["resource_type"], 0.0) + n["seconds"], 3)
+    return {"seconds": work, "parts": parts, "rows": sum(o.rows_loaded for o in outcomes),
+            "files": len(outcomes), "dbt_seconds_by_kind": by_kind,
+            "dbt_nodes_slowest": [{k: n[k] for k in ("name", "resource_type", "seconds")} for n in slowest]}
+
+
+def step_machine(args) -> dict:
+    import os
+    import platform
+
+    import psutil
+
+    cpu = platform.processor()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for dist in ("duckdb", "pandas", "pyarrow", "great_expectations", "apache-airflow", "dbt-core",
+                 "dbt-duckdb", "sqlalchemy", "duckdb-engine"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:  # noqa: BLE001 - a missing distribution is simply not listed
+            pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "versions": versions}
+
+
+def step_generate(args) -> dict:
+    """The sample world's files (kept: a file that exists is not written again)."""
+    import datetime as dt
+
+    from ingest.generate import generate_days
+
+    start = time.perf_counter()
+    written = 0
+    for folder, days, per_day in args["days"]:
+        written += len(generate_days(Path(folder), [dt.date.fromisoformat(d) for d in days], per_day, args["seed"]))
+    return {"seconds": time.perf_counter() - start, "days_written": written}
+
+
+def main() -> None:
+    step, result_path = sys.argv[1], Path(sys.argv[2])
+    args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    out = globals()[f"step_{step}"](args)
+    result_path.write_text(json.dumps(out, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

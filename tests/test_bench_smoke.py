@@ -1,0 +1,60 @@
+"""The benchmark (bench/run.py) end to end at a tiny scale, its steps in this process: every
+section runs and its counts reconcile. No timing assertions: timings belong to `make bench`."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    from bench.run import run
+
+    work = tmp_path_factory.mktemp("bench")
+    run("day", per_day=30, repeats=1, work=work / "work", out=work / "day.json", seed=3, small_per_day=10,
+        history_repeats=1, in_process=True, log=lambda *_: None)
+    return json.loads((work / "day.json").read_text())
+
+
+def test_every_section_ran_and_counts_reconcile(figures):
+    assert figures["complete"] is True
+    ingest = figures["ingest"]
+    rows = ingest["loader"]["rows"]
+    assert rows > 30
+    assert ingest["floor_duckdb_read_csv"]["rows"] == ingest["pandas_to_sql"]["rows"] == rows
+    # At day scale the history is the ingest sample itself.
+    assert figures["history_load"]["rows"] == rows
+    assert figures["nightly"]["empty"]["rows"] == figures["nightly"]["history"]["rows"] > 0
+    assert figures["nightly"]["empty_small"]["rows"] < figures["nightly"]["empty"]["rows"]
+    assert set(figures["nightly"]["history"]["parts"]) == {"import", "load", "build", "check", "publish"}
+    assert set(figures["fixed_costs"]) == {"interpreter", "import_ingest", "gx_setup", "airflow_parse", "dbt_parse"}
+    assert set(figures["targets"]) == {"loader_vs_floor", "loader_vs_pandas", "nightly_history_vs_empty",
+                                       "rebuild_seconds", "rebuild_peak_rss_gib"}
+    assert figures["machine"]["cores"] >= 1 and len(figures["loadavg_after"]) == 3
+
+
+def test_table_names_every_figure(figures):
+    from bench.run import table
+
+    text = table(figures)
+    for phrase in ("loader / floor", "loader / pandas", "history / empty", "full rebuild", "fixed: dbt_parse"):
+        assert phrase in text
+
+
+def test_pandas_path_applies_the_contract(sample_landing):
+    from bench.pandas_path import check_frame
+    from ingest.contracts import contract_for
+
+    path = next(sample_landing.glob("clearance_declarations_*.csv.gz"))
+    contract = contract_for(path.name)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    assert len(check_frame(df, contract, path.name)) == len(df)
+    bad = df.copy()
+    bad.loc[3, "transport_mode"] = "RAIL"
+    with pytest.raises(ValueError, match="transport_mode"):
+        check_frame(bad, contract, path.name)
+    dup = pd.concat([df, df.head(1)], ignore_index=True)
+    with pytest.raises(ValueError, match="duplicate"):
+        check_frame(dup, contract, path.name)

@@ -309,7 +309,8 @@ def svg_bars_and_lines(chart_id: str, title: str, x_labels: list[str], bars: lis
 
 def svg_heatmap(chart_id: str, title: str, rows: list[str], cols: list[str], cells: dict[tuple[str, str], str]) -> str:
     """One cell per (row, column), coloured by its SLA band."""
-    left, top, bottom = 150, 10, 60
+    # Room for the longest indicator code (about 6.5 px a character at the tick font size).
+    left, top, bottom = max(150, 12 + int(6.5 * max((len(r) for r in rows), default=0))), 10, 60
     width = W - left - M_RIGHT
     cw = width / max(len(cols), 1)
     ch = min(28, 220 / max(len(rows), 1))

@@ -584,6 +584,12 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             rel = con.table("delivered")
             failures = validate_frame(rel.project(", ".join(f'"{c}"' for c in contract.column_names)).df(),
                                       _suite(contract))
+            # Values of pseudonymised columns never go into messages: the manifest lives in the
+            # warehouse, which must not hold them in clear (the line numbers still point at them).
+            secret_cols = {c.name for c in contract.columns if c.pseudonymise}
+            for f in failures:
+                if f.column in secret_cols and f.examples:
+                    f.examples = ["<withheld: pseudonymised column>"]
             if failures:
                 raise Rejected("out_of_contract", _describe(failures, contract, name),
                                details=[dict(f.__dict__, examples=[_short(v) for v in f.examples])
@@ -639,10 +645,11 @@ def _finish_quarantine_move(home: Home, con, name: str, sha: str, path: Path) ->
         path.unlink(missing_ok=True)
 
 
-_SUITES: dict[str, object] = {}
+# Keyed by the contract's content, not its name: an edited contract gets a fresh suite.
+_SUITES: dict[Contract, object] = {}
 
 
 def _suite(contract: Contract):
-    if contract.source_kind not in _SUITES:
-        _SUITES[contract.source_kind] = build_suite(f"{contract.source_kind}__contract", contract.expectation_configs())
-    return _SUITES[contract.source_kind]
+    if contract not in _SUITES:
+        _SUITES[contract] = build_suite(f"{contract.source_kind}__contract", contract.expectation_configs())
+    return _SUITES[contract]

@@ -137,3 +137,19 @@ def test_bad_xlsx_is_quarantined_with_a_reason(home, custom_contracts, fault, co
     for word in words:
         assert word in outcome.message
     assert (home.quarantine / (path.name + ".reason.json")).exists()
+
+
+def test_a_bad_identifier_is_not_quoted_in_clear_in_the_manifest(home, custom_contracts):
+    """A pseudonymised column's bad value is withheld from the reason: the manifest is in the warehouse."""
+    contract_path = custom_contracts / "fmt_tickets.yml"
+    contract_path.write_text(contract_path.read_text().replace(
+        "{name: owner, type: VARCHAR, required: false, pseudonymise: true}",
+        "{name: owner, type: VARCHAR, required: false, pseudonymise: true, regex: '^Caller \\\\d+$'}"))
+    path = home.landing / "fmt_tickets_20160304.csv"
+    path.write_text("number,opened_at,owner,hours\nT1,4/3/2016 01:16,Kim Minsu 010-1234,1\n")
+    outcome = loader.load_file(home, path, "b1")
+    assert outcome.status == "quarantined" and "owner" in outcome.message and "line(s) [2]" in outcome.message
+    assert "withheld" in outcome.message
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        manifest = str(con.execute("SELECT * FROM meta.file_manifest").fetchall())
+    assert "Kim Minsu" not in manifest and "Kim Minsu" not in outcome.message

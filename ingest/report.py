@@ -24,43 +24,43 @@ import pandas as pd
 
 from ingest.config import Home
 
-# Logical column -> candidate names in the mart, first found wins. Marts from other work streams
-# may name a column slightly differently: adjust the candidates here, not the chart code.
-COLUMNS: dict[str, dict[str, list[str]]] = {
+# Logical column -> the mart's column name. A renamed mart column is changed here, not in the
+# chart code; a missing one gives a "no data" panel that names it.
+COLUMNS: dict[str, dict[str, str]] = {
     "cost_benefit_yearly": {
-        "year": ["year"],
-        "investment": ["investment_krw"],
-        "cumulative_investment": ["cumulative_investment_krw"],
-        "savings": ["booked_savings_krw"],
-        "cumulative_savings": ["cumulative_savings_krw"],
-        "net_position": ["net_cumulative_position_krw"],
-        "roi": ["roi_to_date"],
-        "break_even": ["is_break_even_year"],
+        "year": "year",
+        "investment": "investment_krw",
+        "cumulative_investment": "cumulative_investment_krw",
+        "savings": "booked_savings_krw",
+        "cumulative_savings": "cumulative_savings_krw",
+        "net_position": "net_cumulative_position_krw",
+        "roi": "roi_to_date",
+        "break_even": "is_break_even_year",
     },
     "satisfaction_yearly": {
-        "year": ["year"],
-        "segment": ["segment"],
-        "score": ["mean_score_100"],
+        "year": "year",
+        "segment": "segment",
+        "score": "mean_score_100",
     },
     "usage_rate_yearly": {
-        "year": ["year"],
-        "usage_rate": ["usage_rate_pct"],
+        "year": "year",
+        "usage_rate": "usage_rate_pct",
     },
     "sla_indicator_monthly": {
-        "indicator": ["indicator_code"],
-        "period_type": ["period_type"],
-        "period_start": ["period_start"],
-        "measured_value": ["measured_value"],
-        "attainment": ["attainment"],
+        "indicator": "indicator_code",
+        "period_type": "period_type",
+        "period_start": "period_start",
+        "measured_value": "measured_value",
+        "attainment": "attainment",
     },
     "cs_inspection_performance": {
-        "period_type": ["period_type"],
-        "period_start": ["period_start"],
-        "source": ["source"],
-        "inspection_rate": ["inspection_rate"],
-        "hit_rate": ["hit_rate"],
-        "inspections": ["inspections"],
-        "detections": ["detections"],
+        "period_type": "period_type",
+        "period_start": "period_start",
+        "source": "source",
+        "inspection_rate": "inspection_rate",
+        "hit_rate": "hit_rate",
+        "inspections": "inspections",
+        "detections": "detections",
     },
 }
 # Amounts in KRW are shown in billions.
@@ -153,13 +153,8 @@ def _fmt_time(value) -> str:
 
 def resolve_columns(df: pd.DataFrame, mart: str, needed: list[str]) -> dict[str, str]:
     """Logical names -> actual column names, per COLUMNS; NoData naming what is missing."""
-    found, missing = {}, []
-    for logical in needed:
-        actual = next((c for c in COLUMNS[mart][logical] if c in df.columns), None)
-        if actual is None:
-            missing.append(" or ".join(COLUMNS[mart][logical]))
-        else:
-            found[logical] = actual
+    found = {logical: COLUMNS[mart][logical] for logical in needed}
+    missing = [name for name in found.values() if name not in df.columns]
     if missing:
         raise NoData(f"the mart {mart} lacks column(s) {'; '.join(missing)}: "
                      f"adjust COLUMNS in ingest/report.py to its names")
@@ -408,7 +403,7 @@ def chart_cost_benefit(snap: Snapshot) -> Chart:
     years = [str(y) for y in df["_year"]]
     inv = [v / KRW_BILLION for v in df[col["cumulative_investment"]]]
     sav = [v / KRW_BILLION for v in df[col["cumulative_savings"]]]
-    flag = next((x for x in COLUMNS[mart]["break_even"] if x in df.columns), None)
+    flag = COLUMNS[mart]["break_even"] if COLUMNS[mart]["break_even"] in df.columns else None
     if flag is not None and pd.api.types.is_bool_dtype(df[flag]):
         hits = [i for i, v in enumerate(df[flag]) if v]
     else:  # no flag column: the rule itself (DOMAIN.md section 6)
@@ -418,7 +413,7 @@ def chart_cost_benefit(snap: Snapshot) -> Chart:
     c.svg = svg_bars_and_lines(c.chart_id, c.title, years, [],
                                lines=[("cumulative investment", inv), ("cumulative savings", sav)],
                                vmarks=[(be, f"break-even {years[be]}")] if be is not None else [], y_label="bn KRW")
-    optional = [k for k in ("investment", "savings", "net_position", "roi") if any(x in df.columns for x in COLUMNS[mart][k])]
+    optional = [k for k in ("investment", "savings", "net_position", "roi") if COLUMNS[mart][k] in df.columns]
     col.update(resolve_columns(df, mart, optional))
     heads = ["year", "investment (bn KRW)", "cumulative investment (bn KRW)", "savings (bn KRW)",
              "cumulative savings (bn KRW)", "net position (bn KRW)", "ROI to date"]
@@ -511,7 +506,7 @@ def chart_cs_inspection(snap: Snapshot) -> Chart:
         for key, label in ((col["inspection_rate"], "inspection rate"), (col["hit_rate"], "hit rate")):
             lines.append((f"{label} ({source})", [by[key].get(m) * scale if m in by.index else None for m in months]))
     c.svg = svg_bars_and_lines(c.chart_id, c.title, months, [], lines=lines, y_label="percent")
-    counts = [k for k in ("inspections", "detections") if any(x in df.columns for x in COLUMNS[mart][k])]
+    counts = [k for k in ("inspections", "detections") if COLUMNS[mart][k] in df.columns]
     col.update(resolve_columns(df, mart, counts))
     c.table = Table(["month", "source"] + counts + ["inspection rate", "hit rate"],
                     [[r["_month"], str(r[col["source"]])] + [_int(r[col[k]]) for k in counts]

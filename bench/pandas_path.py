@@ -8,21 +8,13 @@ of the same schema. A breach raises (the benchmark only feeds it good files).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from ingest.contracts import Contract, contract_for
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from ingest.loader import sha256_of
 
 
 def _typed(series: pd.Series, col) -> pd.Series:
@@ -82,7 +74,7 @@ def load_files(files: list[Path], database: str) -> dict:
                          sep=contract.delimiter, encoding=contract.encoding)
         typed = check_frame(df, contract, path.name)
         typed["_source_file"] = path.name
-        typed["_source_sha256"] = _sha256(path)
+        typed["_source_sha256"] = sha256_of(path)
         typed["_source_line"] = range(2, len(typed) + 2)
         typed["_batch_id"] = "bench-pandas"
         typed["_loaded_at"] = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

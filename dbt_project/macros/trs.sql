@@ -3,6 +3,38 @@
     (epoch({{ to_ts }}) - epoch({{ from_ts }})) / 3600.0
 {%- endmacro %}
 
+{# Whole seconds of an hours column. Every duration is a difference of timestamps logged to the
+   second, so the statistics are computed on integers: sums are exact and the same on every run
+   whatever the row order (no sorted aggregate needed), and a percentile holds 4 bytes a value.
+   DuckDB keeps every value of an exact percentile in memory and does not spill it. #}
+{% macro whole_seconds(hours) -%}
+    cast(round({{ hours }} * 3600) as integer)
+{%- endmacro %}
+
+{# The aggregates behind mean, standard deviation and percentiles of `seconds`, for
+   trs_hours_stats to turn into hours. #}
+{% macro trs_seconds_aggregates(seconds, quantiles) -%}
+    count({{ seconds }}) as n_seconds,
+    sum({{ seconds }}) as sum_seconds,
+    sum(cast({{ seconds }} as hugeint) * {{ seconds }}) as sum_squared_seconds,
+    quantile_cont({{ seconds }}, [{{ quantiles | join(', ') }}]) as quantile_seconds
+{%- endmacro %}
+
+{# Hours from trs_seconds_aggregates: the mean, and the sample standard deviation from exact
+   integer sums, rounded to 4 decimals (0.36 s). #}
+{% macro trs_mean_hours() -%}
+    round(sum_seconds / nullif(n_seconds, 0) / 3600.0, 4)
+{%- endmacro %}
+
+{% macro trs_stddev_hours() -%}
+    round(sqrt((n_seconds * sum_squared_seconds - sum_seconds * sum_seconds)
+               / nullif(n_seconds * (n_seconds - 1), 0)) / 3600.0, 4)
+{%- endmacro %}
+
+{% macro trs_quantile_hours(position) -%}
+    round(quantile_seconds[{{ position }}] / 3600.0, 4)
+{%- endmacro %}
+
 {# The TRS grouping sets shared by the release-time and segment marts. `extra` is prepended to
    every set (e.g. the segment). #}
 {% macro trs_grouping_sets(extra=[]) -%}
@@ -40,7 +72,7 @@
     {%- set changed_months -%}
         select distinct date_trunc('month', reference_date)
         from {{ ref('int_declaration_milestones') }}
-        where _refreshed_at > (select coalesce(max(source_refreshed_at), '1900-01-01'::timestamp) from {{ this }})
+        where _refreshed_at > {{ watermark_literal(this, 'source_refreshed_at') }}
           and reference_date is not null
     {%- endset -%}
     {%- endif %}
@@ -55,4 +87,75 @@
     {% if is_incremental() -%}
     where date_trunc('year', reference_date) in (select date_trunc('year', m) from ({{ changed_months }}) as c(m))
     {%- endif %}
+{%- endmacro %}
+
+{# The TRS segments: name, position along the clearance process, and the duration column of
+   int_declaration_milestones. One model per segment (models/intermediate/trs/) computes its
+   statistics, so that a full rebuild holds one segment's values in memory at a time;
+   trs_segment_time puts them together. #}
+{% macro trs_segments() -%}
+    {{ return([
+        ('arrival_to_lodgement', 1, 'arrival_to_lodgement_hours'),
+        ('lodgement_to_acceptance', 2, 'lodgement_to_acceptance_hours'),
+        ('acceptance_to_release', 3, 'acceptance_to_release_hours'),
+        ('release_to_gate_out', 4, 'release_to_gate_out_hours'),
+        ('inspection', 5, 'inspection_hours'),
+        ('arrival_to_release', 6, 'release_hours'),
+    ]) }}
+{%- endmacro %}
+
+{# The statistics of one segment (a model of models/intermediate/trs/): the same periods,
+   groups and rules as trs_release_time, over the declarations that logged both milestones of
+   the segment; negative values (pre-arrival lodgement) are kept and counted. #}
+{% macro trs_segment_statistics(segment_name) -%}
+{%- set matches = [] -%}
+{%- for s in trs_segments() if s[0] == segment_name -%}{%- do matches.append(s) -%}{%- endfor -%}
+{%- set segment = matches[0] if matches else none -%}
+{%- if segment is none -%}
+    {{ exceptions.raise_compiler_error("unknown TRS segment " ~ segment_name) }}
+{%- endif -%}
+with declarations as (
+    select *, {{ whole_seconds(segment[2]) }} as segment_seconds
+    from {{ ref('int_declaration_milestones') }}
+    where reference_date is not null and {{ segment[2] }} is not null
+),
+
+in_periods as (
+    {{ trs_period_rows('declarations') }}
+),
+
+grouped as (
+    select
+        period_type,
+        period_start,
+        {{ rollup_dim('declaration_type') }} as declaration_type,
+        {{ rollup_dim('transport_mode') }} as transport_mode,
+        {{ rollup_dim('channel') }} as channel,
+        {{ rollup_dim('customs_office') }} as customs_office,
+        {{ trs_grouping_set_name() }} as grouping_set,
+        count(*) as declarations,
+        {{ trs_seconds_aggregates('segment_seconds', [0.5, 0.9]) }},
+        count(*) filter (where segment_seconds < 0) as negative_count,
+        max(_refreshed_at) as source_refreshed_at
+    from in_periods
+    group by {{ trs_grouping_sets() }}
+)
+
+select
+    period_type,
+    period_start,
+    '{{ segment[0] }}' as segment,
+    {{ segment[1] }} as segment_order,
+    declaration_type,
+    transport_mode,
+    channel,
+    customs_office,
+    grouping_set,
+    declarations,
+    {{ trs_mean_hours() }} as mean_hours,
+    {{ trs_quantile_hours(1) }} as median_hours,
+    {{ trs_quantile_hours(2) }} as p90_hours,
+    negative_count,
+    source_refreshed_at
+from grouped
 {%- endmacro %}

@@ -1,0 +1,10 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['period_type', 'period_start'],
+        on_schema_change='fail'
+    )
+}}
+-- TRS statistics of the segment inspection (macros/trs.sql, trs_segment_statistics).
+{{ trs_segment_statistics('inspection') }}

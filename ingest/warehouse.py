@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS meta.file_manifest (
     recorded_at      TIMESTAMP NOT NULL,
     PRIMARY KEY (file_name, sha256)
 );
+-- Successful dbt builds: the tests of the next build check rows loaded after loaded_through.
+CREATE TABLE IF NOT EXISTS meta.dbt_builds (
+    built_at       TIMESTAMP NOT NULL,
+    loaded_through TIMESTAMP NOT NULL,
+    full_refresh   BOOLEAN NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta.runs (
     batch_id     VARCHAR PRIMARY KEY,
     logical_date DATE,

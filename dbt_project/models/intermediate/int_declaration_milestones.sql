@@ -19,26 +19,24 @@
 -- * negative durations (pre-arrival lodgement) are kept as they are.
 
 {% if is_incremental() %}
-with watermark as (
-    select coalesce(max(_last_loaded_at), '1900-01-01'::timestamp) as loaded_through from {{ this }}
-),
-
-changed as (
-    select declaration_id from {{ source('clearance', 'clearance_events') }}
-    where _loaded_at > (select loaded_through from watermark)
+{%- set loaded_through = watermark_literal(this, '_last_loaded_at') %}
+with changed as (
+    select declaration_id from {{ ref('stg_clearance__events') }}
+    where _loaded_at > {{ loaded_through }}
     union
-    select declaration_id from {{ source('clearance', 'clearance_declarations') }}
-    where _loaded_at > (select loaded_through from watermark)
+    select declaration_id from {{ ref('stg_clearance__declarations') }}
+    where _loaded_at > {{ loaded_through }}
 ),
 
--- The staging SQL on the changed declarations' raw rows only (filtering the staging view
--- would rank the whole history first).
+-- All rows of the changed declarations, old ones included.
 events as (
-    {{ stg_clearance_events_sql(only_declarations='select declaration_id from changed') }}
+    select * from {{ ref('stg_clearance__events') }}
+    where declaration_id in (select declaration_id from changed)
 ),
 
 declarations as (
-    {{ stg_clearance_declarations_sql(only_declarations='select declaration_id from changed') }}
+    select * from {{ ref('stg_clearance__declarations') }}
+    where declaration_id in (select declaration_id from changed)
 ),
 {% else %}
 with events as (

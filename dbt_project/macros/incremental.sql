@@ -1,0 +1,27 @@
+{# The newest value of `column` in `relation` (an incremental model's own table), as a SQL
+   literal: a literal lets DuckDB skip the row groups loaded before it by their min/max, which a
+   subquery does not. '-infinity' when the table is empty. #}
+{% macro watermark_literal(relation, column) -%}
+    {%- if not execute -%}{{ return("'-infinity'::timestamp") }}{%- endif -%}
+    {%- set newest = run_query("select coalesce(max(" ~ column ~ "), '-infinity'::timestamp)::varchar from " ~ relation).columns[0].values()[0] -%}
+    {{ return("'" ~ newest ~ "'::timestamp") }}
+{%- endmacro %}
+
+{# Tests of the big clearance tables check the rows loaded since the last successful build, not
+   the whole history, on a nightly build: their `where` config says `<column> > __last_tested__`,
+   which becomes the time the pipeline passes in SWPM_TESTS_SINCE (ingest/transform.py), or
+   '-infinity' (every row) on a full refresh or a first build. Rows already in the tables passed
+   the same tests when they came. dbt's own get_where_subquery, with the placeholder filled in. #}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set since = env_var('SWPM_TESTS_SINCE', '') -%}
+        {%- set since = "'" ~ since ~ "'::timestamp" if since and not flags.FULL_REFRESH else "'-infinity'::timestamp" -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where | replace('__last_tested__', since) }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -50,6 +50,12 @@ def _door_batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_file")
 
 
+def warm_up() -> None:
+    """Pay the door's fixed cost now (Great Expectations imported with this module, its
+    ephemeral context and datasource), once per process, before the first file."""
+    _door_batch_definition()
+
+
 def failures_of(result, line_offset: int = 2) -> list[Failure]:
     """Failed expectations of a validation result, with example values and file line numbers
     (``line_offset`` turns a 0-based data-frame index into a line of the file: header + 1)."""

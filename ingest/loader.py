@@ -655,7 +655,12 @@ def _door_frame(table, contract: Contract) -> pd.DataFrame:
             columns[c.name] = values.dictionary_encode().to_pandas()
         else:
             columns[c.name] = values.to_pandas(types_mapper=pd.ArrowDtype)
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    # GX reports row labels, which failures_of turns into lines (label + 2: header, 1-based).
+    # Labelled by line, not by position: exact repeats set aside leave gaps, and a sheet's
+    # header may sit below row 1.
+    frame.index = pd.Index(table["_source_line"].to_numpy() - 2)
+    return frame
 
 
 def _plain(value):

@@ -126,6 +126,15 @@ def test_a_door_breach_is_reported_before_a_type_breach_and_nothing_is_written(h
     assert list(_manifest(home).status) == ["quarantined", "quarantined"]
 
 
+def test_door_line_numbers_count_the_repeats_set_aside(home):
+    repeat = GOOD_DECL.splitlines()[1] + "\n"
+    text = GOOD_DECL + repeat + repeat + "IM200601030000003,IMPORT,SHIP,040,BR00001,N,N,N,1\n"
+    _gz(home.landing / "clearance_declarations_20060103.csv.gz", text)
+    [o] = pipeline.load(home, "b1")
+    assert o.reason_code == "out_of_contract" and "SHIP" in o.message
+    assert "line(s) [6]" in o.message, o.message
+
+
 def test_not_gzip_and_truncated_gzip(home):
     (home.landing / "clearance_declarations_20060103.csv.gz").write_text(GOOD_DECL)
     whole = gzip.compress((GOOD_DECL * 1).encode() + b"".join(

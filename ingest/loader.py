@@ -26,10 +26,12 @@ import re
 import shutil
 import tempfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from ingest import crashpoints, pseudonymise
 from ingest.config import Home
@@ -474,6 +476,12 @@ def _set_aside_exact_duplicates(con, home: Home, contract: Contract, name: str, 
     set the others aside (listed in quarantine/<file>.rows.reason.json) and load the file."""
     if not contract.unique_key:
         return 0
+    # A repeated row repeats its key: when the keys are all distinct (the usual case) there is
+    # nothing to look for, and counting them is far cheaper than comparing whole rows.
+    key = ", ".join(_quote(c) for c in contract.unique_key)
+    distinct, total = con.execute(f"SELECT count(DISTINCT ({key})), count(*) FROM delivered").fetchone()
+    if distinct == total:
+        return 0
     cols = ", ".join(_quote(c) for c in contract.column_names)
     lines_ = [r[0] for r in con.execute(
         f"SELECT _source_line FROM (SELECT _source_line, row_number() OVER (PARTITION BY {cols} "
@@ -566,6 +574,7 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
                        {"n": name, "s": sha}).fetchone():
             _finish_quarantine_move(home, con, name, sha, path)
             return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded")
+        in_transaction = False
         try:
             if contract is None:
                 raise Rejected("unknown_source", f"{name}: no landing contract claims this file name; "
@@ -575,27 +584,29 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
                                f"{seen[0][0]}, which is already loaded; nothing to do unless a different "
                                "file was meant to be sent.")
             _check_header(path, contract)
-            rel = _read_text_rows(con, path, contract)
+            _read_text_rows(con, path, contract)
             outcome.rows_landed = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
             if outcome.rows_landed == 0:
                 raise Rejected("header_only", f"{name}: header but no rows; if the day really had no "
                                "activity nothing is lost, otherwise ask the sender to export again.", 0)
             repeats = _set_aside_exact_duplicates(con, home, contract, name, sha)
-            rel = con.table("delivered")
-            failures = validate_frame(rel.project(", ".join(f'"{c}"' for c in contract.column_names)).df(),
-                                      _suite(contract))
-            # Values of pseudonymised columns never go into messages: the manifest lives in the
-            # warehouse, which must not hold them in clear (the line numbers still point at them).
-            secret_cols = {c.name for c in contract.columns if c.pseudonymise}
-            for f in failures:
-                if f.column in secret_cols and f.examples:
-                    f.examples = ["<withheld: pseudonymised column>"]
-            if failures:
-                raise Rejected("out_of_contract", _describe(failures, contract, name),
-                               details=[dict(f.__dict__, examples=[_short(v) for v in f.examples])
-                                        for f in failures])
-            _check_types(con, contract, name)
+            # GX checks the frame in a worker thread (pandas work, holding the GIL) while DuckDB,
+            # which releases it, checks the types and writes the rows; the transaction commits
+            # only after both passed, so a failing check never leaves rows behind.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                door = pool.submit(_door_check, _delivered_arrow(con, contract), contract, name)
+                try:
+                    _check_types(con, contract, name)
+                    con.execute("BEGIN")
+                    in_transaction = True
+                    _insert_rows(con, contract, name, sha, batch_id, secret)
+                finally:
+                    # GX's verdict comes first, as when it ran before the type checks: its
+                    # Rejected takes the place of one the type checks raised.
+                    door.result()
         except Rejected as rej:
+            if in_transaction:
+                con.execute("ROLLBACK")
             outcome.status = "quarantined"
             outcome.reason_code, outcome.message, outcome.details = rej.code, rej.message, rej.details
             if rej.rows_landed is not None:
@@ -609,21 +620,6 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             path.unlink(missing_ok=True)
             return outcome
 
-        params = {"file": name, "sha": sha, "batch": batch_id, "now": _now()}
-        casts = []
-        for c in contract.columns:
-            ident = '"' + c.name.replace('"', '""') + '"'
-            if c.pseudonymise:
-                casts.append(pseudonymise.sql_expression(ident))
-            else:
-                casts.append(_typed(c, ident))
-        if any(c.pseudonymise for c in contract.columns):
-            params.update(pseudonymise.sql_params(secret))
-        con.execute("BEGIN")
-        con.execute(
-            f"INSERT INTO {contract.raw_table} SELECT {', '.join(casts)}, $file, $sha, _source_line, $batch, $now FROM delivered",
-            params,
-        )
         outcome.rows_loaded = outcome.rows_landed - repeats
         outcome.rows_quarantined = repeats
         if repeats:
@@ -634,6 +630,74 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
         con.execute("COMMIT")
         con.execute("DROP TABLE IF EXISTS delivered")
     return outcome
+
+
+def _delivered_arrow(con, contract: Contract):
+    """The delivered rows (contract columns and line numbers) as an Arrow table: DuckDB hands
+    them over in C, and the table stays valid whatever the connection does next."""
+    return con.table("delivered").project(
+        ", ".join([_quote(c) for c in contract.column_names] + ["_source_line"])).to_arrow_table()
+
+
+def _door_frame(table, contract: Contract) -> pd.DataFrame:
+    """The delivered rows as the pandas frame GX checks. GX's pandas metrics copy and
+    fingerprint the whole frame, once per expectation: cheap on Arrow strings and on
+    categoricals (the code columns), dear with a Python string per cell. Columns with a pattern
+    stay Python strings all the same: GX matches them through ``astype(str)``, which turns
+    Arrow strings or categories into fixed-width NumPy text of rows times the longest value (a
+    line of megabytes would need terabytes)."""
+    columns = {}
+    for c in contract.columns:
+        values = table[c.name]
+        if c.regex:
+            columns[c.name] = values.to_pandas(deduplicate_objects=False)
+        elif c.allowed:
+            columns[c.name] = values.dictionary_encode().to_pandas()
+        else:
+            columns[c.name] = values.to_pandas(types_mapper=pd.ArrowDtype)
+    frame = pd.DataFrame(columns)
+    # GX reports row labels, which failures_of turns into lines (label + 2: header, 1-based).
+    # Labelled by line, not by position: exact repeats set aside leave gaps, and a sheet's
+    # header may sit below row 1.
+    frame.index = pd.Index(table["_source_line"].to_numpy() - 2)
+    return frame
+
+
+def _plain(value):
+    """A missing value as None, however the frame's column type spells it (NA, NaN)."""
+    if isinstance(value, dict):  # a row of a compound key
+        return {k: _plain(v) for k, v in value.items()}
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+
+
+def _door_check(table, contract: Contract, name: str) -> None:
+    """The contract's GX suite over the delivered rows; raises Rejected when any expectation fails."""
+    failures = validate_frame(_door_frame(table, contract), _suite(contract))
+    # Values of pseudonymised columns never go into messages: the manifest lives in the
+    # warehouse, which must not hold them in clear (the line numbers still point at them).
+    secret_cols = {c.name for c in contract.columns if c.pseudonymise}
+    for f in failures:
+        if f.column in secret_cols and f.examples:
+            f.examples = ["<withheld: pseudonymised column>"]
+        f.examples = [_plain(v) for v in f.examples]
+    if failures:
+        raise Rejected("out_of_contract", _describe(failures, contract, name),
+                       details=[dict(f.__dict__, examples=[_short(v) for v in f.examples]) for f in failures])
+
+
+def _insert_rows(con, contract: Contract, name: str, sha: str, batch_id: str, secret) -> None:
+    """The delivered rows into the raw table, typed (or pseudonymised), with their lineage."""
+    params = {"file": name, "sha": sha, "batch": batch_id, "now": _now()}
+    casts = []
+    for c in contract.columns:
+        ident = _quote(c.name)
+        casts.append(pseudonymise.sql_expression(ident) if c.pseudonymise else _typed(c, ident))
+    if any(c.pseudonymise for c in contract.columns):
+        params.update(pseudonymise.sql_params(secret))
+    con.execute(
+        f"INSERT INTO {contract.raw_table} SELECT {', '.join(casts)}, $file, $sha, _source_line, $batch, $now FROM delivered",
+        params,
+    )
 
 
 def _finish_quarantine_move(home: Home, con, name: str, sha: str, path: Path) -> None:

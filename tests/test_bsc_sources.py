@@ -126,6 +126,10 @@ def _text_amount(path):
     _ledger_book([(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Operating", "Hosting", "1.2 bn")]).save(path)
 
 
+def _unknown_cost_type(path):
+    _ledger_book([(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Catering", "Hosting", 5)]).save(path)
+
+
 def _missing_column(path):
     header = tuple(h for h in survey.HEADER if h != "q03_processing_speed")
     path.write_text(_survey_csv(header, ("R100001", "2010-01", "IMPORTER", "2010-11-02", 4, 5, 3, 2, 1)))
@@ -138,6 +142,8 @@ def _out_of_scale(path):
 @pytest.mark.parametrize("name, make, code, words", [
     ("sw_cost_ledger_20101231.xlsx", _wrong_sheet, "wrong_sheet", ["'Ledger'", "Sheet1"]),
     ("sw_cost_ledger_20111231.xlsx", _text_amount, "out_of_contract", ["'Amount (KRW)'", "1.2 bn", "line(s) [6]"]),
+    # The door checks (GX) name the sheet row too, as the type checks do.
+    ("sw_cost_ledger_20121231.xlsx", _unknown_cost_type, "out_of_contract", ["'Cost type'", "Catering", "line(s) [6]"]),
     ("satisfaction_survey_20101130.csv", _missing_column, "header_mismatch", ["q03_processing_speed"]),
     ("satisfaction_survey_20121130.csv", _out_of_scale, "out_of_contract", ["q01_overall_satisfaction", "'7'"]),
 ])

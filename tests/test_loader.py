@@ -112,6 +112,29 @@ def test_bad_file_is_quarantined_and_the_rest_still_loads(sample_home, case):
     assert _rows(sample_home, "SELECT count(*) FROM raw.clearance_declarations WHERE _source_file = 'clearance_declarations_20060103.csv.gz'")[0][0] == 0
 
 
+def test_a_door_breach_is_reported_before_a_type_breach_and_nothing_is_written(home):
+    # GX runs beside the type checks and the insert; its verdict still comes first, and the
+    # rows already inserted are rolled back.
+    text = GOOD_DECL.replace("IMPORT,SEA", "IMPORT,SHIP").replace(",1000\n", ",12OO\n")
+    _gz(home.landing / "clearance_declarations_20060103.csv.gz", text)
+    _gz(home.landing / "clearance_declarations_20060104.csv.gz", GOOD_DECL.replace(",1000\n", ",12OO\n"))
+    bad_both, bad_type = pipeline.load(home, "b1")
+    assert bad_both.reason_code == "out_of_contract" and "SHIP" in bad_both.message
+    assert "DECIMAL" not in bad_both.message
+    assert bad_type.reason_code == "out_of_contract" and "is not DECIMAL" in bad_type.message
+    assert _rows(home, "SELECT count(*) FROM raw.clearance_declarations")[0][0] == 0
+    assert list(_manifest(home).status) == ["quarantined", "quarantined"]
+
+
+def test_door_line_numbers_count_the_repeats_set_aside(home):
+    repeat = GOOD_DECL.splitlines()[1] + "\n"
+    text = GOOD_DECL + repeat + repeat + "IM200601030000003,IMPORT,SHIP,040,BR00001,N,N,N,1\n"
+    _gz(home.landing / "clearance_declarations_20060103.csv.gz", text)
+    [o] = pipeline.load(home, "b1")
+    assert o.reason_code == "out_of_contract" and "SHIP" in o.message
+    assert "line(s) [6]" in o.message, o.message
+
+
 def test_not_gzip_and_truncated_gzip(home):
     (home.landing / "clearance_declarations_20060103.csv.gz").write_text(GOOD_DECL)
     whole = gzip.compress((GOOD_DECL * 1).encode() + b"".join(

@@ -53,6 +53,17 @@
     case when grouping({{ column }}) = 1 then 'ALL' else {{ column }} end
 {%- endmacro %}
 
+{# The columns that name a TRS row: period, dimensions ('ALL' where rolled up), grouping set. #}
+{% macro trs_group_columns() -%}
+        period_type,
+        period_start,
+        {{ rollup_dim('declaration_type') }} as declaration_type,
+        {{ rollup_dim('transport_mode') }} as transport_mode,
+        {{ rollup_dim('channel') }} as channel,
+        {{ rollup_dim('customs_office') }} as customs_office,
+        {{ trs_grouping_set_name() }} as grouping_set
+{%- endmacro %}
+
 {% macro trs_grouping_set_name() -%}
     case
         when grouping(declaration_type) = 1 then 'period'
@@ -126,13 +137,7 @@ in_periods as (
 
 grouped as (
     select
-        period_type,
-        period_start,
-        {{ rollup_dim('declaration_type') }} as declaration_type,
-        {{ rollup_dim('transport_mode') }} as transport_mode,
-        {{ rollup_dim('channel') }} as channel,
-        {{ rollup_dim('customs_office') }} as customs_office,
-        {{ trs_grouping_set_name() }} as grouping_set,
+        {{ trs_group_columns() }},
         count(*) as declarations,
         {{ trs_seconds_aggregates('segment_seconds', [0.5, 0.9]) }},
         count(*) filter (where segment_seconds < 0) as negative_count,

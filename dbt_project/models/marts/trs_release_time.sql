@@ -24,13 +24,7 @@ in_periods as (
 
 grouped as (
     select
-        period_type,
-        period_start,
-        {{ rollup_dim('declaration_type') }} as declaration_type,
-        {{ rollup_dim('transport_mode') }} as transport_mode,
-        {{ rollup_dim('channel') }} as channel,
-        {{ rollup_dim('customs_office') }} as customs_office,
-        {{ trs_grouping_set_name() }} as grouping_set,
+        {{ trs_group_columns() }},
         count(*) as declarations,
         {{ trs_seconds_aggregates('release_seconds', [0.5, 0.9, 0.95]) }},
         min(release_seconds) as min_seconds,

@@ -1,17 +1,21 @@
-{# The staging SQL of the clearance logs (the incremental staging tables). The latest version of
-   every row wins (the row from the most recently loaded file: a corrected re-delivery replaces
-   the earlier one). `only_declarations` (a subquery of declaration ids) filters the raw rows
-   first: a nightly build reads only the changed declarations' rows.
+{# The staging SQL of the clearance logs (incremental tables). The latest version of every row
+   wins (the row from the most recently loaded file: a corrected re-delivery replaces the
+   earlier one). On an incremental build only the declarations with raw rows loaded since the
+   table's newest row are read (all their rows, old versions included), and delete+insert
+   replaces them whole.
    Nearly every key is delivered once, so only keys delivered more than once are ranked: finding
    them groups a 64-bit hash of the key, far cheaper at a year (113 million events) than ranking
    every row with a window. A hash collision only sends rows to the ranking, which compares the
    keys themselves. #}
-{% macro _clearance_latest(relation, key, only_declarations) -%}
+{% macro _clearance_latest(relation, key) -%}
     with delivered as (
         select *, hash({{ key }}) as _key_hash
         from {{ relation }}
-        {%- if only_declarations %}
-        where declaration_id in ({{ only_declarations }})
+        {%- if is_incremental() %}
+        where declaration_id in (
+            select declaration_id from {{ relation }}
+            where _loaded_at > {{ watermark_literal(this, '_loaded_at') }}
+        )
         {%- endif %}
     ),
 
@@ -35,7 +39,7 @@
     where version_rank = 1
 {%- endmacro %}
 
-{% macro stg_clearance_events_sql(only_declarations=none) -%}
+{% macro stg_clearance_events_sql() -%}
 select
     event_id,
     declaration_id,
@@ -46,11 +50,11 @@ select
     _batch_id,
     _loaded_at
 from (
-    {{ _clearance_latest(source('clearance', 'clearance_events'), 'declaration_id, event_id', only_declarations) }}
+    {{ _clearance_latest(source('clearance', 'clearance_events'), 'declaration_id, event_id') }}
 ) as latest
 {%- endmacro %}
 
-{% macro stg_clearance_declarations_sql(only_declarations=none) -%}
+{% macro stg_clearance_declarations_sql() -%}
 select
     declaration_id,
     lower(declaration_type) as declaration_type,
@@ -65,6 +69,6 @@ select
     _batch_id,
     _loaded_at
 from (
-    {{ _clearance_latest(source('clearance', 'clearance_declarations'), 'declaration_id', only_declarations) }}
+    {{ _clearance_latest(source('clearance', 'clearance_declarations'), 'declaration_id') }}
 ) as latest
 {%- endmacro %}

@@ -11,9 +11,4 @@
 -- A table, not a view: at a real year (over 100 million events) ranking the whole raw history
 -- on every read, and in every test, costs minutes. Incremental: a night re-ranks only the
 -- declarations with rows loaded since the last build and replaces their rows whole.
-{% if is_incremental() %}
-{{ stg_clearance_events_sql(only_declarations="select declaration_id from " ~ source('clearance', 'clearance_events')
-    ~ " where _loaded_at > " ~ watermark_literal(this, '_loaded_at')) }}
-{% else %}
 {{ stg_clearance_events_sql() }}
-{% endif %}

@@ -11,8 +11,8 @@
     cast(round({{ hours }} * 3600) as integer)
 {%- endmacro %}
 
-{# The aggregates behind mean, standard deviation and percentiles of `seconds`, for
-   trs_hours_stats to turn into hours. #}
+{# The aggregates behind mean, standard deviation and percentiles of `seconds`, which
+   trs_mean_hours, trs_stddev_hours and trs_quantile_hours turn into hours. #}
 {% macro trs_seconds_aggregates(seconds, quantiles) -%}
     count({{ seconds }}) as n_seconds,
     sum({{ seconds }}) as sum_seconds,
@@ -100,35 +100,34 @@
     {%- endif %}
 {%- endmacro %}
 
-{# The TRS segments: name, position along the clearance process, and the duration column of
+{# The TRS segments, in order along the clearance process: name -> duration column of
    int_declaration_milestones. One model per segment (models/intermediate/trs/) computes its
    statistics, so that a full rebuild holds one segment's values in memory at a time;
    trs_segment_time puts them together. #}
 {% macro trs_segments() -%}
-    {{ return([
-        ('arrival_to_lodgement', 1, 'arrival_to_lodgement_hours'),
-        ('lodgement_to_acceptance', 2, 'lodgement_to_acceptance_hours'),
-        ('acceptance_to_release', 3, 'acceptance_to_release_hours'),
-        ('release_to_gate_out', 4, 'release_to_gate_out_hours'),
-        ('inspection', 5, 'inspection_hours'),
-        ('arrival_to_release', 6, 'release_hours'),
-    ]) }}
+    {{ return({
+        'arrival_to_lodgement': 'arrival_to_lodgement_hours',
+        'lodgement_to_acceptance': 'lodgement_to_acceptance_hours',
+        'acceptance_to_release': 'acceptance_to_release_hours',
+        'release_to_gate_out': 'release_to_gate_out_hours',
+        'inspection': 'inspection_hours',
+        'arrival_to_release': 'release_hours',
+    }) }}
 {%- endmacro %}
 
 {# The statistics of one segment (a model of models/intermediate/trs/): the same periods,
    groups and rules as trs_release_time, over the declarations that logged both milestones of
    the segment; negative values (pre-arrival lodgement) are kept and counted. #}
-{% macro trs_segment_statistics(segment_name) -%}
-{%- set matches = [] -%}
-{%- for s in trs_segments() if s[0] == segment_name -%}{%- do matches.append(s) -%}{%- endfor -%}
-{%- set segment = matches[0] if matches else none -%}
-{%- if segment is none -%}
-    {{ exceptions.raise_compiler_error("unknown TRS segment " ~ segment_name) }}
+{% macro trs_segment_statistics(segment) -%}
+{%- set segments = trs_segments() -%}
+{%- if segment not in segments -%}
+    {{ exceptions.raise_compiler_error("unknown TRS segment " ~ segment) }}
 {%- endif -%}
+{%- set hours = segments[segment] -%}
 with declarations as (
-    select *, {{ whole_seconds(segment[2]) }} as segment_seconds
+    select *, {{ whole_seconds(hours) }} as segment_seconds
     from {{ ref('int_declaration_milestones') }}
-    where reference_date is not null and {{ segment[2] }} is not null
+    where reference_date is not null and {{ hours }} is not null
 ),
 
 in_periods as (
@@ -149,8 +148,8 @@ grouped as (
 select
     period_type,
     period_start,
-    '{{ segment[0] }}' as segment,
-    {{ segment[1] }} as segment_order,
+    '{{ segment }}' as segment,
+    {{ (segments | list).index(segment) + 1 }} as segment_order,
     declaration_type,
     transport_mode,
     channel,

@@ -5,7 +5,7 @@
 -- percentiles hold every value of a group in memory, and one segment at a time keeps a full
 -- rebuild of a year within memory (README "Performance"). This table puts them together.
 {%- for segment in trs_segments() %}
-select * from {{ ref('int_trs_segment__' ~ segment[0]) }}
+select * from {{ ref('int_trs_segment__' ~ segment) }}
 {%- if not loop.last %}
 union all
 {%- endif %}

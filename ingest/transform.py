@@ -83,11 +83,11 @@ def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True)
 def build(home: Home, full_refresh: bool = False) -> DbtResult:
     """dbt build (models, seeds, tests). The tests of the big tables check the rows loaded since
     the last successful build (dbt_project/macros/incremental.sql): SWPM_TESTS_SINCE tells them
-    when that was; a full refresh, or the first build, tests every row."""
+    when that was; the first build tests every row, and so does a full refresh (the macro
+    ignores SWPM_TESTS_SINCE then)."""
     args = ["--full-refresh"] if full_refresh else []
     with connect(home) as con:
-        since = None if full_refresh else con.execute(
-            "SELECT max(loaded_through) FROM meta.dbt_builds").fetchone()[0]
+        since = con.execute("SELECT max(loaded_through) FROM meta.dbt_builds").fetchone()[0]
         # Files recorded from here on are tested by the next build too (overlap, never a gap).
         loaded_through = con.execute("SELECT max(recorded_at) FROM meta.file_manifest").fetchone()[0]
     previous = os.environ.get("SWPM_TESTS_SINCE")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -263,7 +264,11 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
     # The loaded history (raw tables and manifest, before any dbt build) is kept beside the
     # generated files, so a second run measures the rebuild and the nights without loading a
     # year again; --fresh-history loads it anyway.
-    cache = work / f"history_{per_day}_{f['scale']['seed']}_{len(history_days)}d_{history_load}.duckdb"
+    # Named by what the raw tables' schema comes from (the contracts and the lineage columns) too:
+    # a changed contract must not reuse an old history. Read as files: this process stays small.
+    schema_sources = sorted((PROJECT / "expectations" / "contracts").glob("*.yml")) + [PROJECT / "ingest" / "warehouse.py"]
+    schema = hashlib.sha256(b"".join(p.read_bytes() for p in schema_sources)).hexdigest()[:8]
+    cache = work / f"history_{per_day}_{f['scale']['seed']}_{len(history_days)}d_{history_load}_{schema}.duckdb"
     warehouse = history / "warehouse" / "swpm.duckdb"
     if cache.exists() and cache.with_suffix(".json").exists() and not fresh_history:
         log(f"history: reusing the loaded history {cache.name} ...")

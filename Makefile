@@ -84,10 +84,10 @@ demo: setup
 	@echo ">> running the Airflow DAG swpm_nightly for $(DEMO_DATE) (log: $(SWPM_HOME)/airflow-dags-test.log)"
 	@$(BIN)/airflow dags test swpm_nightly $(DEMO_DATE) > $(SWPM_HOME)/airflow-dags-test.log 2>&1 \
 	  || (tail -40 $(SWPM_HOME)/airflow-dags-test.log; echo "airflow dags test failed, see $(SWPM_HOME)/airflow-dags-test.log"; exit 1)
-	@$(BIN)/python -m ingest.dagrun_summary $(SWPM_HOME)/airflow-dags-test.log
+	@$(BIN)/python -m ingest.serving.dagrun_summary $(SWPM_HOME)/airflow-dags-test.log
 	@$(BIN)/swpm status
 	@$(BIN)/swpm headline
-	@$(BIN)/python -m ingest.kcs
+	@$(BIN)/python -m ingest.serving.cs_summary
 	@echo ""
 	@echo "report:    $(SWPM_HOME)/serving/report/index.html (open it in a browser; no network needed)"
 	@echo "dbt docs:  $(SWPM_HOME)/serving/docs/dbt/index.html"

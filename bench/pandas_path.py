@@ -5,6 +5,7 @@ It does the same work as the loader on the same files: header, required, allowed
 patterns, unique key, types and ranges, then the rows with the same lineage columns into a table
 of the same schema. A breach raises (the benchmark only feeds it good files).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ingest.contracts import Contract, contract_for
-from ingest.loader import sha256_of
+from ingest.landing.contracts import Contract, contract_for
+from ingest.landing.load import sha256_of
 
 
 def _typed(series: pd.Series, col) -> pd.Series:
@@ -70,20 +71,28 @@ def load_files(files: list[Path], database: str) -> dict:
     rows = 0
     for path in files:
         contract = contract_for(path.name)
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=list(contract.null_strings),
-                         sep=contract.delimiter, encoding=contract.encoding)
+        df = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=list(contract.null_strings),
+            sep=contract.delimiter,
+            encoding=contract.encoding,
+        )
         typed = check_frame(df, contract, path.name)
         typed["_source_file"] = path.name
         typed["_source_sha256"] = sha256_of(path)
         typed["_source_line"] = range(2, len(typed) + 2)
         typed["_batch_id"] = "bench-pandas"
-        typed["_loaded_at"] = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        typed["_loaded_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with engine.begin() as conn:
             typed.to_sql(contract.source_kind, conn, schema="raw", if_exists="append", index=False)
         rows += len(typed)
     with engine.connect() as conn:
-        counted = sum(conn.exec_driver_sql(f"SELECT count(*) FROM raw.{k}").scalar()
-                      for k in ("clearance_declarations", "clearance_events"))
+        counted = sum(
+            conn.exec_driver_sql(f"SELECT count(*) FROM raw.{k}").scalar()
+            for k in ("clearance_declarations", "clearance_events")
+        )
     engine.dispose()
     if counted != rows:
         raise RuntimeError(f"pandas path: {rows} rows read but {counted} in the tables")

@@ -8,6 +8,7 @@ year = 365 cohort days from 2019-01-01) plus one new day after it. Every step ru
 process (bench/steps.py), so its peak RSS is its own. Prints a table and writes the figures as
 JSON (bench/results/<scale>.json).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 SCALES = {"day": 1, "week": 7, "year": 365}
 START = dt.date(2019, 1, 1)
 REAL_PER_DAY = 45_000
-TARGETS = {"loader_vs_floor_min": 0.6, "loader_vs_pandas_min": 100.0, "nightly_history_vs_empty_max": 1.3,
-           "rebuild_year_seconds_max": 900.0, "rebuild_peak_rss_gib_max": 8.0}
+TARGETS = {
+    "loader_vs_floor_min": 0.6,
+    "loader_vs_pandas_min": 100.0,
+    "nightly_history_vs_empty_max": 1.3,
+    "rebuild_year_seconds_max": 900.0,
+    "rebuild_peak_rss_gib_max": 8.0,
+}
 
 
 class StepFailed(RuntimeError):
@@ -70,8 +76,10 @@ class Bench:
 
             start = time.perf_counter()
             out = json.loads(json.dumps(getattr(steps, f"step_{name}")(args or {}), default=str))
-            out.update(wall_seconds=time.perf_counter() - start,
-                       peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+            out.update(
+                wall_seconds=time.perf_counter() - start,
+                peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            )
             return out
         result = self.logs / f"{label}.result.json"
         result.unlink(missing_ok=True)
@@ -117,10 +125,16 @@ def throughput(result: dict, files: list[Path]) -> dict:
     seconds = result["seconds"]
     gz = sum(p.stat().st_size for p in files)
     text = sum(gzip_size(p) for p in files)
-    return {"rows": result["rows"], "seconds": round(seconds, 3), "rows_per_s": round(result["rows"] / seconds),
-            "mb_per_s_gzip": round(gz / 1e6 / seconds, 2), "mb_per_s_csv": round(text / 1e6 / seconds, 2),
-            "wall_seconds": round(result["wall_seconds"], 3), "peak_rss_mib": result["peak_rss_mib"],
-            "all_seconds": result.get("all_seconds")}
+    return {
+        "rows": result["rows"],
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(result["rows"] / seconds),
+        "mb_per_s_gzip": round(gz / 1e6 / seconds, 2),
+        "mb_per_s_csv": round(text / 1e6 / seconds, 2),
+        "wall_seconds": round(result["wall_seconds"], 3),
+        "peak_rss_mib": result["peak_rss_mib"],
+        "all_seconds": result.get("all_seconds"),
+    }
 
 
 def fresh_home(root: Path, files: list[Path]) -> Path:
@@ -147,21 +161,42 @@ def linear_fit(points: list[tuple[float, float]]) -> tuple[float, float]:
     return y0 - slope * x0, slope
 
 
-def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int, small_per_day: int,
-        history_repeats: int, in_process: bool = False, log=print, history_load: str = "loader",
-        skip: frozenset = frozenset(), fresh_history: bool = False) -> dict:
+def run(
+    scale: str,
+    per_day: int,
+    repeats: int,
+    work: Path,
+    out: Path,
+    seed: int,
+    small_per_day: int,
+    history_repeats: int,
+    in_process: bool = False,
+    log=print,
+    history_load: str = "loader",
+    skip: frozenset = frozenset(),
+    fresh_history: bool = False,
+) -> dict:
     history_days = [START + dt.timedelta(days=i) for i in range(SCALES[scale])]
     new_day = history_days[-1] + dt.timedelta(days=1)
     bench = Bench(work, out, log, in_process)
     f = bench.figures
-    f["scale"] = {"name": scale, "history_days": len(history_days), "declarations_per_day": per_day,
-                  "new_day": new_day.isoformat(), "history": f"{history_days[0]}..{history_days[-1]}",
-                  "small_declarations_per_day": small_per_day, "seed": seed, "repeats": repeats}
-    f["started_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    f["scale"] = {
+        "name": scale,
+        "history_days": len(history_days),
+        "declarations_per_day": per_day,
+        "new_day": new_day.isoformat(),
+        "history": f"{history_days[0]}..{history_days[-1]}",
+        "small_declarations_per_day": small_per_day,
+        "seed": seed,
+        "repeats": repeats,
+    }
+    f["started_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     f["machine"] = bench.step("machine")
     f["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
-    log(f"bench {scale}: {len(history_days)} day(s) of history x {per_day:,} declarations + {new_day}; "
-        f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB, load {f['loadavg_before']}")
+    log(
+        f"bench {scale}: {len(history_days)} day(s) of history x {per_day:,} declarations + {new_day}; "
+        f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB, load {f['loadavg_before']}"
+    )
 
     # The data: generated once per (size, seed) and kept; a second run reuses it.
     source = work / f"source_{per_day}_{seed}"
@@ -169,9 +204,16 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
     # In a process of its own: this one stays small, since a child's peak RSS starts at its
     # parent's (the kernel carries it over fork and exec).
     # First the days the short sections need; the rest of the history just before its load.
-    f["generate"] = bench.step("generate", {"days": [(str(source), [d.isoformat() for d in history_days[:1] + [new_day]], per_day),
-                                                     (str(small_source), [new_day.isoformat()], small_per_day)],
-                                            "seed": seed})
+    f["generate"] = bench.step(
+        "generate",
+        {
+            "days": [
+                (str(source), [d.isoformat() for d in history_days[:1] + [new_day]], per_day),
+                (str(small_source), [new_day.isoformat()], small_per_day),
+            ],
+            "seed": seed,
+        },
+    )
     history_files = [p for d in history_days for p in day_files(source, d)]
     new_files = day_files(source, new_day)
     runs = work / "run"
@@ -182,21 +224,42 @@ def run(scale: str, per_day: int, repeats: int, work: Path, out: Path, seed: int
         fixed_costs(bench, repeats, runs)
     if "ingest" not in skip:
         ingest_section(bench, repeats, runs, day_files(source, history_days[0]))
-    return nights(bench, f, repeats, history_repeats, runs, source, small_source, history_days, new_day,
-                  history_files, new_files, history_load, per_day, scale, fresh_history)
+    return nights(
+        bench,
+        f,
+        repeats,
+        history_repeats,
+        runs,
+        source,
+        small_source,
+        history_days,
+        new_day,
+        history_files,
+        new_files,
+        history_load,
+        per_day,
+        scale,
+        fresh_history,
+    )
 
 
 def fixed_costs(bench: Bench, repeats: int, runs: Path) -> None:
     bench.log("fixed costs ...")
     fixed = {}
-    fixed["interpreter"] = bench.repeated(repeats, lambda i: dict(zip(
-        ("wall_seconds", "peak_rss_mib"), bench.process([sys.executable, "-c", "pass"], "interpreter")[:2])))
+    fixed["interpreter"] = bench.repeated(
+        repeats,
+        lambda i: dict(
+            zip(("wall_seconds", "peak_rss_mib"), bench.process([sys.executable, "-c", "pass"], "interpreter")[:2])
+        ),
+    )
     fixed["import_ingest"] = bench.repeated(repeats, lambda i: bench.step("import_ingest"))
     fixed["gx_setup"] = bench.repeated(repeats, lambda i: bench.step("gx_setup"))
-    fixed["airflow_parse"] = bench.repeated(repeats, lambda i: bench.step(
-        "airflow_parse", {"dags_folder": str(PROJECT / "dags")}))
-    fixed["dbt_parse"] = bench.repeated(repeats, lambda i: bench.step(
-        "dbt_parse", {"home": str(fresh_home(runs / "dbt_parse", []))}))
+    fixed["airflow_parse"] = bench.repeated(
+        repeats, lambda i: bench.step("airflow_parse", {"dags_folder": str(PROJECT / "dags")})
+    )
+    fixed["dbt_parse"] = bench.repeated(
+        repeats, lambda i: bench.step("dbt_parse", {"home": str(fresh_home(runs / "dbt_parse", []))})
+    )
     bench.figures["fixed_costs"] = fixed
     bench.save()
 
@@ -223,17 +286,35 @@ def ingest_section(bench: Bench, repeats: int, runs: Path, sample: list[Path]) -
     pandas_db = runs / "pandas" / "pandas.duckdb"
     shutil.rmtree(pandas_db.parent, ignore_errors=True)
     pandas_db.parent.mkdir(parents=True)
-    ingest["pandas_to_sql"] = throughput(bench.repeated(1, lambda i: bench.step(
-        "pandas", {"files": [str(p) for p in sample], "database": str(pandas_db)})), sample)
+    ingest["pandas_to_sql"] = throughput(
+        bench.repeated(
+            1, lambda i: bench.step("pandas", {"files": [str(p) for p in sample], "database": str(pandas_db)})
+        ),
+        sample,
+    )
     ingest["loader_vs_floor"] = round(ingest["loader"]["rows_per_s"] / ingest["floor_duckdb_read_csv"]["rows_per_s"], 3)
     ingest["loader_vs_pandas"] = round(ingest["loader"]["rows_per_s"] / ingest["pandas_to_sql"]["rows_per_s"], 1)
     bench.figures["ingest"] = ingest
     bench.save()
 
 
-def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path, source: Path, small_source: Path,
-           history_days: list, new_day: dt.date, history_files: list, new_files: list, history_load: str,
-           per_day: int, scale: str, fresh_history: bool = False) -> dict:
+def nights(
+    bench: Bench,
+    f: dict,
+    repeats: int,
+    history_repeats: int,
+    runs: Path,
+    source: Path,
+    small_source: Path,
+    history_days: list,
+    new_day: dt.date,
+    history_files: list,
+    new_files: list,
+    history_load: str,
+    per_day: int,
+    scale: str,
+    fresh_history: bool = False,
+) -> dict:
     log = bench.log
     work = bench.work
     # A night on an empty warehouse, at the real day size and a small one (fixed vs per row).
@@ -241,24 +322,40 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
     nightly = {}
     for label, src in (("empty", source), ("empty_small", small_source)):
         files = day_files(src, new_day)
-        nightly[label] = bench.repeated(repeats, lambda i: bench.step(
-            "nightly", {"home": str(fresh_home(runs / f"nightly_{label}", files)), "date": new_day.isoformat()},
-            f"nightly_{label}"))
+        nightly[label] = bench.repeated(
+            repeats,
+            lambda i, label=label, files=files: bench.step(
+                "nightly",
+                {"home": str(fresh_home(runs / f"nightly_{label}", files)), "date": new_day.isoformat()},
+                f"nightly_{label}",
+            ),
+        )
     per_row = {}
     for part in ["import", "load", "build", "check", "publish"]:
-        intercept, slope = linear_fit([(nightly["empty_small"]["rows"], nightly["empty_small"]["parts"][part]),
-                                       (nightly["empty"]["rows"], nightly["empty"]["parts"][part])])
+        intercept, slope = linear_fit(
+            [
+                (nightly["empty_small"]["rows"], nightly["empty_small"]["parts"][part]),
+                (nightly["empty"]["rows"], nightly["empty"]["parts"][part]),
+            ]
+        )
         per_row[part] = {"fixed_seconds": round(intercept, 3), "microseconds_per_row": round(slope * 1e6, 3)}
-    intercept, slope = linear_fit([(nightly["empty_small"]["rows"], nightly["empty_small"]["wall_seconds"]),
-                                   (nightly["empty"]["rows"], nightly["empty"]["wall_seconds"])])
+    intercept, slope = linear_fit(
+        [
+            (nightly["empty_small"]["rows"], nightly["empty_small"]["wall_seconds"]),
+            (nightly["empty"]["rows"], nightly["empty"]["wall_seconds"]),
+        ]
+    )
     per_row["process_total"] = {"fixed_seconds": round(intercept, 3), "microseconds_per_row": round(slope * 1e6, 3)}
     f["fixed_vs_per_row"] = per_row
     f["nightly"] = nightly
     bench.save()
 
     # The history, loaded by the project's loader, then a full rebuild of every mart.
-    f["generate_history"] = bench.step("generate", {"days": [(str(source), [d.isoformat() for d in history_days], per_day)],
-                                                    "seed": f["scale"]["seed"]}, "generate_history")
+    f["generate_history"] = bench.step(
+        "generate",
+        {"days": [(str(source), [d.isoformat() for d in history_days], per_day)], "seed": f["scale"]["seed"]},
+        "generate_history",
+    )
     f["history_rows_gzip_mb"] = round(sum(p.stat().st_size for p in history_files) / 1e6, 1)
     history = fresh_home(runs / "history", history_files)
     # The loaded history (raw tables and manifest, before any dbt build) is kept beside the
@@ -266,7 +363,9 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
     # year again; --fresh-history loads it anyway.
     # Named by what the raw tables' schema comes from (the contracts and the lineage columns) too:
     # a changed contract must not reuse an old history. Read as files: this process stays small.
-    schema_sources = sorted((PROJECT / "expectations" / "contracts").glob("*.yml")) + [PROJECT / "ingest" / "warehouse.py"]
+    schema_sources = sorted((PROJECT / "expectations" / "contracts").glob("*.yml")) + [
+        PROJECT / "ingest" / "warehouse.py"
+    ]
     schema = hashlib.sha256(b"".join(p.read_bytes() for p in schema_sources)).hexdigest()[:8]
     cache = work / f"history_{per_day}_{f['scale']['seed']}_{len(history_days)}d_{history_load}_{schema}.duckdb"
     warehouse = history / "warehouse" / "swpm.duckdb"
@@ -287,8 +386,9 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
         cache.with_suffix(".json").write_text(json.dumps(f["history_load"]))
     bench.save()
     log("history: full rebuild (dbt build --full-refresh, mart checks, publish) ...")
-    f["rebuild"] = bench.step("nightly", {"home": str(history), "date": history_days[-1].isoformat(),
-                                          "full_refresh": True}, "rebuild")
+    f["rebuild"] = bench.step(
+        "nightly", {"home": str(history), "date": history_days[-1].isoformat(), "full_refresh": True}, "rebuild"
+    )
     f["rebuild"]["declarations"] = per_day * len(history_days)
     f["warehouse_mib"] = round((history / "warehouse" / "swpm.duckdb").stat().st_size / 2**20, 1)
     bench.save()
@@ -312,7 +412,7 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
     nightly["history_vs_empty"] = round(nightly["history"]["seconds"] / nightly["empty"]["seconds"], 3)
     nightly["history_vs_empty_wall"] = round(nightly["history"]["wall_seconds"] / nightly["empty"]["wall_seconds"], 3)
     f["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-    f["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    f["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     f["targets"] = targets(f, scale)
     bench.save(final=True)
     return f
@@ -321,21 +421,38 @@ def nights(bench: Bench, f: dict, repeats: int, history_repeats: int, runs: Path
 def targets(f: dict, scale: str) -> dict:
     t = TARGETS
     rebuild_rss_gib = f["rebuild"]["peak_rss_mib"] / 1024
-    out = {} if "ingest" not in f else {
-        "loader_vs_floor": {"value": f["ingest"]["loader_vs_floor"], "target": f">= {t['loader_vs_floor_min']}",
-                            "met": f["ingest"]["loader_vs_floor"] >= t["loader_vs_floor_min"]},
-        "loader_vs_pandas": {"value": f["ingest"]["loader_vs_pandas"], "target": f">= {t['loader_vs_pandas_min']}",
-                             "met": f["ingest"]["loader_vs_pandas"] >= t["loader_vs_pandas_min"]},
-    }
+    out = (
+        {}
+        if "ingest" not in f
+        else {
+            "loader_vs_floor": {
+                "value": f["ingest"]["loader_vs_floor"],
+                "target": f">= {t['loader_vs_floor_min']}",
+                "met": f["ingest"]["loader_vs_floor"] >= t["loader_vs_floor_min"],
+            },
+            "loader_vs_pandas": {
+                "value": f["ingest"]["loader_vs_pandas"],
+                "target": f">= {t['loader_vs_pandas_min']}",
+                "met": f["ingest"]["loader_vs_pandas"] >= t["loader_vs_pandas_min"],
+            },
+        }
+    )
     out |= {
-        "nightly_history_vs_empty": {"value": f["nightly"]["history_vs_empty"],
-                                     "target": f"<= {t['nightly_history_vs_empty_max']}",
-                                     "met": f["nightly"]["history_vs_empty"] <= t["nightly_history_vs_empty_max"]},
-        "rebuild_seconds": {"value": round(f["rebuild"]["wall_seconds"], 1),
-                            "target": f"< {t['rebuild_year_seconds_max']} (year)",
-                            "met": f["rebuild"]["wall_seconds"] < t["rebuild_year_seconds_max"]},
-        "rebuild_peak_rss_gib": {"value": round(rebuild_rss_gib, 2), "target": f"< {t['rebuild_peak_rss_gib_max']}",
-                                 "met": rebuild_rss_gib < t["rebuild_peak_rss_gib_max"]},
+        "nightly_history_vs_empty": {
+            "value": f["nightly"]["history_vs_empty"],
+            "target": f"<= {t['nightly_history_vs_empty_max']}",
+            "met": f["nightly"]["history_vs_empty"] <= t["nightly_history_vs_empty_max"],
+        },
+        "rebuild_seconds": {
+            "value": round(f["rebuild"]["wall_seconds"], 1),
+            "target": f"< {t['rebuild_year_seconds_max']} (year)",
+            "met": f["rebuild"]["wall_seconds"] < t["rebuild_year_seconds_max"],
+        },
+        "rebuild_peak_rss_gib": {
+            "value": round(rebuild_rss_gib, 2),
+            "target": f"< {t['rebuild_peak_rss_gib_max']}",
+            "met": rebuild_rss_gib < t["rebuild_peak_rss_gib_max"],
+        },
     }
     if scale != "year":
         for k in ("rebuild_seconds",):
@@ -353,39 +470,66 @@ def table(f: dict) -> str:
         return f"{x:,.2f}" if isinstance(x, (int, float)) else str(x)
 
     sc = f["scale"]
-    add(f"scale {sc['name']}: {sc['history_days']} day(s) x {sc['declarations_per_day']:,} decl. + 1 new day",
-        note=f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB; load {f['loadavg_before']} -> {f.get('loadavg_after', '?')}")
+    add(
+        f"scale {sc['name']}: {sc['history_days']} day(s) x {sc['declarations_per_day']:,} decl. + 1 new day",
+        note=f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB; load {f['loadavg_before']} -> {f.get('loadavg_after', '?')}",
+    )
     for k, v in f.get("fixed_costs", {}).items():
-        add(f"fixed: {k}", s(v.get("seconds", v["wall_seconds"])), "", s(v["peak_rss_mib"]),
-            f"process wall {s(v['wall_seconds'])} s")
+        add(
+            f"fixed: {k}",
+            s(v.get("seconds", v["wall_seconds"])),
+            "",
+            s(v["peak_rss_mib"]),
+            f"process wall {s(v['wall_seconds'])} s",
+        )
     ing = f.get("ingest")
     if ing:
         for k in ("floor_duckdb_read_csv", "loader", "pandas_to_sql"):
             v = ing[k]
-            add(f"ingest: {k} ({v['rows']:,} rows)", s(v["seconds"]),
+            add(
+                f"ingest: {k} ({v['rows']:,} rows)",
+                s(v["seconds"]),
                 f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz, {v['mb_per_s_csv']} MB/s csv",
-                s(v["peak_rss_mib"]))
+                s(v["peak_rss_mib"]),
+            )
         add("ingest: loader / floor", note=f"{ing['loader_vs_floor']} (target >= 0.6)")
         add("ingest: loader / pandas", note=f"{ing['loader_vs_pandas']} x (target >= 100)")
     for k, v in (f.get("nightly") or {}).items():
         if isinstance(v, dict):
             parts = ", ".join(f"{p} {x:.2f}" for p, x in v["parts"].items())
-            add(f"nightly on {k} warehouse ({v['rows']:,} rows)", s(v["seconds"]), "", s(v["peak_rss_mib"]),
-                f"wall {s(v['wall_seconds'])} s; {parts}")
+            add(
+                f"nightly on {k} warehouse ({v['rows']:,} rows)",
+                s(v["seconds"]),
+                "",
+                s(v["peak_rss_mib"]),
+                f"wall {s(v['wall_seconds'])} s; {parts}",
+            )
     if "history_vs_empty" in (f.get("nightly") or {}):
-        add("nightly: history / empty", note=f"{f['nightly']['history_vs_empty']} (target <= 1.3); "
-            f"process wall {f['nightly']['history_vs_empty_wall']}")
+        add(
+            "nightly: history / empty",
+            note=f"{f['nightly']['history_vs_empty']} (target <= 1.3); "
+            f"process wall {f['nightly']['history_vs_empty_wall']}",
+        )
     for k, v in (f.get("fixed_vs_per_row") or {}).items():
         add(f"night {k}: fixed + per row", s(v["fixed_seconds"]), f"{v['microseconds_per_row']} us/row")
     if "history_load" in f:
         v = f["history_load"]
-        add(f"history load ({v.get('path', 'loader')}, {v['rows']:,} rows)", s(v["seconds"]),
-            f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz", s(v["peak_rss_mib"]))
+        add(
+            f"history load ({v.get('path', 'loader')}, {v['rows']:,} rows)",
+            s(v["seconds"]),
+            f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz",
+            s(v["peak_rss_mib"]),
+        )
     if "rebuild" in f:
         v = f["rebuild"]
         parts = ", ".join(f"{p} {x:.2f}" for p, x in v["parts"].items())
-        add(f"full rebuild over the history ({v['declarations']:,} decl.)", s(v["wall_seconds"]), "",
-            s(v["peak_rss_mib"]), parts)
+        add(
+            f"full rebuild over the history ({v['declarations']:,} decl.)",
+            s(v["wall_seconds"]),
+            "",
+            s(v["peak_rss_mib"]),
+            parts,
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
     head = ("step", "seconds", "throughput", "peak RSS MiB", "")
     lines = ["  ".join(str(c).ljust(widths[i]) if i < 4 else str(c) for i, c in enumerate(head))]
@@ -400,29 +544,57 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", choices=list(SCALES), default="week")
     p.add_argument("--per-day", type=int, default=REAL_PER_DAY, help="declarations a day (real: 45,000)")
-    p.add_argument("--small-per-day", type=int, default=None,
-                   help="declarations of the small night used to split fixed from per-row cost (default per-day/20)")
+    p.add_argument(
+        "--small-per-day",
+        type=int,
+        default=None,
+        help="declarations of the small night used to split fixed from per-row cost (default per-day/20)",
+    )
     p.add_argument("--repeats", type=int, default=3, help="runs of each short step (the median is reported)")
-    p.add_argument("--history-repeats", type=int, default=None,
-                   help="runs of the night on the full warehouse (default: --repeats, 2 for a year)")
+    p.add_argument(
+        "--history-repeats",
+        type=int,
+        default=None,
+        help="runs of the night on the full warehouse (default: --repeats, 2 for a year)",
+    )
     p.add_argument("--seed", type=int, default=20190101)
-    p.add_argument("--skip", default="", help="comma-separated sections to leave out: fixed, ingest "
-                   "(e.g. for a year run when a week run measured them)")
+    p.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated sections to leave out: fixed, ingest (e.g. for a year run when a week run measured them)",
+    )
     p.add_argument("--work", type=Path, default=PROJECT / "bench" / "work", help="generated data and homes")
     p.add_argument("--out", type=Path, default=None, help="JSON output (default bench/results/<scale>.json)")
-    p.add_argument("--history-load", choices=["loader", "bulk"], default=None,
-                   help="how the history is written: the loader (default), or bulk: the loader's insert "
-                        "without its door checks (default for a year, to fit a working day)")
-    p.add_argument("--fresh-history", action="store_true",
-                   help="load the history again even when a loaded copy is kept in the work folder")
+    p.add_argument(
+        "--history-load",
+        choices=["loader", "bulk"],
+        default=None,
+        help="how the history is written: the loader (default), or bulk: the loader's insert "
+        "without its door checks (default for a year, to fit a working day)",
+    )
+    p.add_argument(
+        "--fresh-history",
+        action="store_true",
+        help="load the history again even when a loaded copy is kept in the work folder",
+    )
     args = p.parse_args(argv)
     out = args.out or PROJECT / "bench" / "results" / f"{args.scale}.json"
     small = args.small_per_day or max(args.per_day // 20, 10)
     history_repeats = args.history_repeats or (2 if args.scale == "year" else args.repeats)
     history_load = args.history_load or ("bulk" if args.scale == "year" else "loader")
-    f = run(args.scale, args.per_day, args.repeats, args.work.resolve(), out, args.seed, small, history_repeats,
-            history_load=history_load, skip=frozenset(x for x in args.skip.split(",") if x),
-            fresh_history=args.fresh_history)
+    f = run(
+        args.scale,
+        args.per_day,
+        args.repeats,
+        args.work.resolve(),
+        out,
+        args.seed,
+        small,
+        history_repeats,
+        history_load=history_load,
+        skip=frozenset(x for x in args.skip.split(",") if x),
+        fresh_history=args.fresh_history,
+    )
     print(table(f))
     print(f"figures written to {out}")
     return 0

@@ -4,6 +4,7 @@ bench/run.py starts each step as its own process so that the peak RSS it reads (
 that step's alone, and the wall time it sees includes the interpreter and imports; the step
 itself writes the time of its work proper (``seconds``) and any counts into RESULT_JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,14 @@ def step_gx_setup(args) -> dict:
     """The first door check of a process: GX context, datasource and suite, on a 1-row frame."""
     import pandas as pd
 
-    from ingest.contracts import load_contracts
-    from ingest.loader import _suite
-    from ingest.quality import validate_frame
+    from ingest.gx import validate_frame
+    from ingest.landing.checks import door_suite
+    from ingest.landing.contracts import load_contracts
 
     imported = time.perf_counter()
     contract = load_contracts()["clearance_declarations"]
     frame = pd.DataFrame({c: pd.Series([None], dtype="object") for c in contract.column_names})
-    validate_frame(frame, _suite(contract))
+    validate_frame(frame, door_suite(contract))
     return {"seconds": time.perf_counter() - imported, "import_seconds": imported - T0}
 
 
@@ -56,7 +57,7 @@ def step_airflow_parse(args) -> dict:
 def step_dbt_parse(args) -> dict:
     """dbt's parse of the project (what every `dbt build` pays before running a model)."""
     from ingest.config import Home
-    from ingest.transform import run_dbt
+    from ingest.run.dbt import run_dbt
 
     home = Home.resolve(args["home"])
     imported = time.perf_counter()
@@ -69,7 +70,7 @@ def step_floor(args) -> dict:
     fastest this machine can take the same files in, with no checks."""
     import duckdb
 
-    from ingest.contracts import contract_for
+    from ingest.landing.contracts import contract_for
 
     con = duckdb.connect(args["database"])
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
@@ -85,9 +86,13 @@ def step_floor(args) -> dict:
         con.execute(
             f"INSERT INTO {table} SELECT * FROM read_csv($path, columns = $columns, header = true, "
             "auto_detect = false, delim = $delim, compression = $compression, nullstr = $nullstr)",
-            {"path": str(path), "columns": {c.name: c.type for c in contract.columns},
-             "delim": contract.delimiter, "compression": contract.compression,
-             "nullstr": contract.null_strings[0] if len(contract.null_strings) == 1 else list(contract.null_strings)},
+            {
+                "path": str(path),
+                "columns": {c.name: c.type for c in contract.columns},
+                "delim": contract.delimiter,
+                "compression": contract.compression,
+                "nullstr": contract.null_strings[0] if len(contract.null_strings) == 1 else list(contract.null_strings),
+            },
         )
     rows = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in created)
     con.execute("CHECKPOINT")
@@ -102,31 +107,39 @@ def step_loader(args) -> dict:
     Great Expectations' import and door context are set up before the clock starts: a fixed
     cost per process, measured on its own as ``gx_setup`` (the floor and pandas steps likewise
     import their libraries first)."""
-    from ingest import pipeline
     from ingest.config import Home
+    from ingest.run import pipeline
 
     home = Home.resolve(args["home"])
     imported = time.perf_counter()
-    from ingest import quality
+    from ingest import gx
 
-    quality.warm_up()
+    gx.warm_up()
     start = time.perf_counter()
     outcomes = pipeline.load(home, args.get("batch_id", "bench"))
     seconds = time.perf_counter() - start
     bad = [o.as_dict() for o in outcomes if o.status != "loaded"]
     if bad:
         raise SystemExit(f"loader did not load every file: {bad[:2]}")
-    return {"seconds": seconds, "rows": sum(o.rows_loaded for o in outcomes), "files": len(outcomes),
-            "import_seconds": imported - T0, "setup_seconds": start - imported}
+    return {
+        "seconds": seconds,
+        "rows": sum(o.rows_loaded for o in outcomes),
+        "files": len(outcomes),
+        "import_seconds": imported - T0,
+        "setup_seconds": start - imported,
+    }
 
 
 def step_bulk_history(args) -> dict:
     """A history for the benchmark, faster than the loader: the loader's own read, insert with
     lineage and manifest entry per file, but without the door checks (the files are the sample
     world's, which pass them; the loader's speed is measured on its own)."""
-    from ingest import loader
     from ingest.config import Home
-    from ingest.contracts import contract_for
+    from ingest.landing import load as loader
+    from ingest.landing.checks import typed_sql
+    from ingest.landing.contracts import contract_for
+    from ingest.landing.outcome import FileOutcome, utc_now
+    from ingest.landing.read import read_text_rows
     from ingest.warehouse import connect
 
     home = Home.resolve(args["home"])
@@ -137,14 +150,17 @@ def step_bulk_history(args) -> dict:
         for path in files:
             contract = contract_for(path.name)
             sha = loader.sha256_of(path)
-            loader._read_text_rows(con, path, contract)
+            read_text_rows(con, path, contract)
             n = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
-            casts = ", ".join(loader._typed(c, '"' + c.name + '"') for c in contract.columns)
+            casts = ", ".join(typed_sql(c, '"' + c.name + '"') for c in contract.columns)
             con.execute("BEGIN")
-            con.execute(f"INSERT INTO {contract.raw_table} SELECT {casts}, $file, $sha, _source_line, $batch, $now "
-                        "FROM delivered", {"file": path.name, "sha": sha, "batch": "bench-history", "now": loader._now()})
-            outcome = loader.FileOutcome(path.name, "loaded", contract.source_kind, sha, n, n)
-            loader._record(con, outcome, path.stat().st_size, contract.data_date(path.name), "bench-history")
+            con.execute(
+                f"INSERT INTO {contract.raw_table} SELECT {casts}, $file, $sha, _source_line, $batch, $now "
+                "FROM delivered",
+                {"file": path.name, "sha": sha, "batch": "bench-history", "now": utc_now()},
+            )
+            outcome = FileOutcome(path.name, "loaded", contract.source_kind, sha, n, n)
+            loader.record_outcome(con, outcome, path.stat().st_size, contract.data_date(path.name), "bench-history")
             con.execute("COMMIT")
             rows += n
         con.execute("DROP TABLE IF EXISTS delivered")
@@ -174,8 +190,8 @@ def step_nightly(args) -> dict:
     (incremental), the GX mart checks, publish the snapshot."""
     import datetime as dt
 
-    from ingest import pipeline
     from ingest.config import Home
+    from ingest.run import pipeline
 
     home = Home.resolve(args["home"])
     day = dt.date.fromisoformat(args["date"])
@@ -192,9 +208,14 @@ def step_nightly(args) -> dict:
     by_kind: dict[str, float] = {}
     for n in result.nodes:
         by_kind[n["resource_type"]] = round(by_kind.get(n["resource_type"], 0.0) + n["seconds"], 3)
-    return {"seconds": work, "parts": parts, "rows": sum(o.rows_loaded for o in outcomes),
-            "files": len(outcomes), "dbt_seconds_by_kind": by_kind,
-            "dbt_nodes_slowest": [{k: n[k] for k in ("name", "resource_type", "seconds")} for n in slowest]}
+    return {
+        "seconds": work,
+        "parts": parts,
+        "rows": sum(o.rows_loaded for o in outcomes),
+        "files": len(outcomes),
+        "dbt_seconds_by_kind": by_kind,
+        "dbt_nodes_slowest": [{k: n[k] for k in ("name", "resource_type", "seconds")} for n in slowest],
+    }
 
 
 def step_machine(args) -> dict:
@@ -209,23 +230,38 @@ def step_machine(args) -> dict:
     except (OSError, StopIteration):
         pass
     versions = {}
-    for dist in ("duckdb", "pandas", "pyarrow", "great_expectations", "apache-airflow", "dbt-core",
-                 "dbt-duckdb", "sqlalchemy", "duckdb-engine"):
+    for dist in (
+        "duckdb",
+        "pandas",
+        "pyarrow",
+        "great_expectations",
+        "apache-airflow",
+        "dbt-core",
+        "dbt-duckdb",
+        "sqlalchemy",
+        "duckdb-engine",
+    ):
         try:
             from importlib.metadata import version
 
             versions[dist] = version(dist)
         except Exception:  # noqa: BLE001 - a missing distribution is simply not listed
             pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "platform": platform.platform(), "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
 
 
 def step_generate(args) -> dict:
     """The sample world's files (kept: a file that exists is not written again)."""
     import datetime as dt
 
-    from ingest.generate import generate_days
+    from ingest.sample_world.clearance import generate_days
 
     start = time.perf_counter()
     written = 0

@@ -3,21 +3,24 @@
     swpm generate --start 2006-01-01 --days 30 --declarations-per-day 500 --seed 7
     swpm land path/to/export.csv.gz --as itsm_incidents_servicenow_20170101.csv.gz
     swpm load | build | check | publish
-    swpm run --date 2018-12-31
+    swpm run --date 2018-12-31 [--through publish]
     swpm status
     swpm headline
     swpm report
 
 Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project).
 """
+
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ingest.config import Home
+if TYPE_CHECKING:
+    from ingest.config import Home
 
 
 def _date(text: str) -> dt.date:
@@ -45,8 +48,9 @@ def _file_progress(i: int, n: int, outcome) -> None:
 
 
 def cmd_generate(args, home: Home) -> int:
-    from ingest.generate import sample_days
-    from ingest.sample_world import SampleSpec, generate_all
+    from ingest.sample_world.clearance import sample_days
+    from ingest.sample_world.registry import generate_all
+    from ingest.sample_world.spec import SampleSpec
 
     def progress(i, n, day):
         if i == n or i % max(n // 20, 1) == 0:
@@ -62,9 +66,10 @@ def cmd_generate(args, home: Home) -> int:
 
 def cmd_land(args, home: Home) -> int:
     """Drop a delivered file into landing/ the safe way: copy beside, then rename."""
-    import os
     import shutil
     from pathlib import Path
+
+    from ingest.files import replacing
 
     source = Path(args.file)
     name = args.as_name or source.name
@@ -74,15 +79,14 @@ def cmd_land(args, home: Home) -> int:
     if target.exists():
         print(f"land: {target} already there, left as it is")
         return 0
-    tmp = target.with_name(f".{name}.part")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        shutil.copyfile(source, tmp)
     print(f"land: {source} -> {target}")
     return 0
 
 
 def cmd_load(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
     batch = pipeline.new_batch_id(args.date)
     outcomes = pipeline.load(home, batch, until=args.date, progress=_file_progress)
@@ -92,7 +96,7 @@ def cmd_load(args, home: Home) -> int:
 
 
 def cmd_build(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
     res = pipeline.build(home, full_refresh=args.full_refresh)
     print(f"build: {len(res.nodes)} dbt nodes, {len(res.failures)} failed")
@@ -100,7 +104,7 @@ def cmd_build(args, home: Home) -> int:
 
 
 def cmd_check(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
     for r in pipeline.check(home):
         print(f"check: {r.name}: {'passed' if r.success else 'FAILED'} on {r.rows} rows")
@@ -108,7 +112,7 @@ def cmd_check(args, home: Home) -> int:
 
 
 def cmd_publish(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
     info = pipeline.publish(home, pipeline.new_batch_id(trigger="publish"))
     print(f"publish: snapshot {info['snapshot_id']} -> {home.serving / 'marts.duckdb'}")
@@ -116,14 +120,14 @@ def cmd_publish(args, home: Home) -> int:
 
 
 def cmd_run(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
-    pipeline.run(home, args.date, trigger="cli", progress=_file_progress)
+    pipeline.run(home, args.date, trigger="cli", progress=_file_progress, through=args.through)
     return cmd_headline(args, home)
 
 
 def cmd_status(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.run import pipeline
 
     info = pipeline.status(home)
     if args.json:
@@ -131,8 +135,10 @@ def cmd_status(args, home: Home) -> int:
         return 0
     print(f"home: {info['home']}")
     for t in info.get("totals", []):
-        print(f"  {t['source_kind']:<24} {t['status']:<12} files={t['files']:<5} landed={t['rows_landed'] or 0:<9} "
-              f"loaded={t['rows_loaded'] or 0:<9} quarantined={t['rows_quarantined'] or 0:<7} last={t['last_recorded_at']}")
+        print(
+            f"  {t['source_kind']:<24} {t['status']:<12} files={t['files']:<5} landed={t['rows_landed'] or 0:<9} "
+            f"loaded={t['rows_loaded'] or 0:<9} quarantined={t['rows_quarantined'] or 0:<7} last={t['last_recorded_at']}"
+        )
     for q in info.get("quarantined", []):
         print(f"  QUARANTINED {q['file_name']} [{q['reason_code']}] {q['message']}")
     snap = info.get("snapshot")
@@ -147,9 +153,9 @@ def cmd_status(args, home: Home) -> int:
 
 
 def cmd_headline(args, home: Home) -> int:
-    from ingest import pipeline
+    from ingest.serving.headline import headline
 
-    rows = pipeline.headline(home)
+    rows = headline(home)
     if not rows:
         print("no published snapshot yet")
         return 0
@@ -158,12 +164,12 @@ def cmd_headline(args, home: Home) -> int:
     for year, n, rel, mean, median, p90 in rows:
         mean, median, p90 = ("-" if v is None else v for v in (mean, median, p90))
         print(f"{year:<6}{n:>13}{rel:>10}{mean:>8}{median:>8}{p90:>8}")
-    print(f"\nmarts: {home.serving / 'marts.duckdb'} (read-only snapshot), {home.serving / 'parquet'}/<mart>.parquet")
+    print(f"\nmarts: {home.snapshot} (read-only snapshot), {home.serving / 'parquet'}/<mart>.parquet")
     return 0
 
 
 def cmd_report(args, home: Home) -> int:
-    from ingest import report
+    from ingest.serving import report
 
     if not args.no_docs:
         if home.warehouse.exists():
@@ -175,6 +181,8 @@ def cmd_report(args, home: Home) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ingest.run.pipeline import STEP_NAMES
+
     parser = argparse.ArgumentParser(prog="swpm", description="Single Window performance warehouse")
     parser.add_argument("--home", help="home folder (default: $SWPM_HOME, else swpm_home/ in the project)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,12 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--days", type=_positive, required=True)
     g.add_argument("--declarations-per-day", type=_positive, default=500)
     g.add_argument("--seed", type=int, default=20060101)
-    g.add_argument("--days-per-month", type=_positive, default=None,
-                   help="only the first N days of each month (a sampled period)")
-    g.add_argument("--month-step", type=_positive, default=1,
-                   help="only every Nth month from the start month (a sampled period)")
-    g.add_argument("--only", action="append", default=None, metavar="SOURCE",
-                   help="only this generator (repeatable; see ingest/sample_world.py)")
+    g.add_argument(
+        "--days-per-month", type=_positive, default=None, help="only the first N days of each month (a sampled period)"
+    )
+    g.add_argument(
+        "--month-step", type=_positive, default=1, help="only every Nth month from the start month (a sampled period)"
+    )
+    g.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="SOURCE",
+        help="only this generator (repeatable; see ingest/sample_world.py)",
+    )
     p = add("land", cmd_land, "copy a delivered file into landing/ (atomically, content unchanged)")
     p.add_argument("file")
     p.add_argument("--as", dest="as_name", default=None, help="file name in landing/ (default: the same)")
@@ -207,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("publish", cmd_publish, "publish the marts as a read-only snapshot")
     p = add("run", cmd_run, "all steps of the nightly run for a logical date")
     p.add_argument("--date", type=_date, required=True)
+    p.add_argument(
+        "--through",
+        choices=STEP_NAMES,
+        default=STEP_NAMES[-1],
+        help=f"stop after this step (default {STEP_NAMES[-1]}: every step)",
+    )
     p = add("status", cmd_status, "what was loaded, quarantined and published")
     p.add_argument("--json", action="store_true")
     add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")
@@ -216,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        from ingest.config import Home
+    except RuntimeError as exc:  # ProjectNotFound: e.g. a wheel installed away from the project's files
+        print(exc, file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     home = Home.resolve(getattr(args, "home", None))
     try:

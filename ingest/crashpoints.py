@@ -7,6 +7,7 @@ normal case) it does nothing. Points: ``load:before_commit`` (rows inserted, tra
 ``publish:before_swap`` (new snapshot written, nothing renamed), ``publish:mid_swap`` (the
 DuckDB snapshot renamed into place, the Parquet link and snapshot.json not yet).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,14 +1,15 @@
 """The DuckDB warehouse: one writer at a time, raw and meta schemas."""
+
 from __future__ import annotations
 
 import contextlib
 import fcntl
-from typing import Iterator
+from collections.abc import Iterator
 
 import duckdb
 
 from ingest.config import Home
-from ingest.contracts import load_contracts
+from ingest.landing.contracts import load_contracts
 
 LINEAGE_COLUMNS = [
     ("_source_file", "VARCHAR NOT NULL"),
@@ -62,9 +63,7 @@ def raw_table_ddl() -> str:
     for contract in load_contracts().values():
         cols = [f'"{c.name}" {c.type}' for c in contract.columns]
         cols += [f"{name} {typ}" for name, typ in LINEAGE_COLUMNS]
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {contract.raw_table} (\n    " + ",\n    ".join(cols) + "\n);"
-        )
+        statements.append(f"CREATE TABLE IF NOT EXISTS {contract.raw_table} (\n    " + ",\n    ".join(cols) + "\n);")
     return "\n".join(statements)
 
 

@@ -25,7 +25,7 @@ SAMPLE_SEED = 7
 
 
 def _write_sample(landing: Path) -> None:
-    from ingest.generate import generate
+    from ingest.sample_world.clearance import generate
 
     for day in SAMPLE_DAYS:
         generate(landing, day, 1, SAMPLE_PER_DAY, seed=SAMPLE_SEED)

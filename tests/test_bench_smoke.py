@@ -1,5 +1,6 @@
 """The benchmark (bench/run.py) end to end at a tiny scale, its steps in this process: every
 section runs and its counts reconcile. No timing assertions: timings belong to `make bench`."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,18 @@ def figures(tmp_path_factory):
     from bench.run import run
 
     work = tmp_path_factory.mktemp("bench")
-    run("day", per_day=30, repeats=1, work=work / "work", out=work / "day.json", seed=3, small_per_day=10,
-        history_repeats=1, in_process=True, log=lambda *_: None)
+    run(
+        "day",
+        per_day=30,
+        repeats=1,
+        work=work / "work",
+        out=work / "day.json",
+        seed=3,
+        small_per_day=10,
+        history_repeats=1,
+        in_process=True,
+        log=lambda *_: None,
+    )
     return json.loads((work / "day.json").read_text())
 
 
@@ -30,8 +41,13 @@ def test_every_section_ran_and_counts_reconcile(figures):
     assert figures["nightly"]["empty_small"]["rows"] < figures["nightly"]["empty"]["rows"]
     assert set(figures["nightly"]["history"]["parts"]) == {"import", "load", "build", "check", "publish"}
     assert set(figures["fixed_costs"]) == {"interpreter", "import_ingest", "gx_setup", "airflow_parse", "dbt_parse"}
-    assert set(figures["targets"]) == {"loader_vs_floor", "loader_vs_pandas", "nightly_history_vs_empty",
-                                       "rebuild_seconds", "rebuild_peak_rss_gib"}
+    assert set(figures["targets"]) == {
+        "loader_vs_floor",
+        "loader_vs_pandas",
+        "nightly_history_vs_empty",
+        "rebuild_seconds",
+        "rebuild_peak_rss_gib",
+    }
     assert figures["machine"]["cores"] >= 1 and len(figures["loadavg_after"]) == 3
 
 
@@ -45,7 +61,7 @@ def test_table_names_every_figure(figures):
 
 def test_pandas_path_applies_the_contract(sample_landing):
     from bench.pandas_path import check_frame
-    from ingest.contracts import contract_for
+    from ingest.landing.contracts import contract_for
 
     path = next(sample_landing.glob("clearance_declarations_*.csv.gz"))
     contract = contract_for(path.name)

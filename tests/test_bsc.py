@@ -1,7 +1,8 @@
-"""The Balanced Scorecard end to end through ingest.pipeline (load, build, check, publish) on a
+"""The Balanced Scorecard end to end through ingest.run.pipeline (load, build, check, publish) on a
 small sample world: the seed's usage rates exactly, a break-even year, satisfaction from both
 survey formats, 'no data' for KPIs without a model, and adding a KPI the documented way (one
 SQL model + one catalogue entry) in a copy of the dbt project."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,10 @@ import shutil
 import duckdb
 import pytest
 
-from ingest import ledger, pipeline, transform
-from ingest.sample_world import SampleSpec, generate_all
+from ingest.run import dbt, pipeline
+from ingest.sample_world import ledger
+from ingest.sample_world.registry import generate_all
+from ingest.sample_world.spec import SampleSpec
 from tests.conftest import PROJECT
 
 SEED_USAGE = [(2006, 4.3), (2007, 3.9), (2008, 19.3), (2009, 67.2), (2010, 91.6), (2011, 97.3)]
@@ -31,7 +34,7 @@ def world(tmp_path_factory):
 
 
 def _served(home, sql):
-    con = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    con = duckdb.connect(str(home.snapshot), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -62,8 +65,11 @@ def test_usage_rates_are_the_seeds_exactly(world):
 
 def test_break_even_year_matches_the_ledger(world):
     home, _ = world
-    rows = _served(home, """SELECT year, cumulative_investment_krw, cumulative_savings_krw, is_break_even,
-                                   break_even_year, is_break_even_year FROM cost_benefit_yearly ORDER BY year""")
+    rows = _served(
+        home,
+        """SELECT year, cumulative_investment_krw, cumulative_savings_krw, is_break_even,
+                                   break_even_year, is_break_even_year FROM cost_benefit_yearly ORDER BY year""",
+    )
     # Independently from the generator's ledger lines.
     lines = [line for year in range(2006, 2012) for line in ledger.simulate_year(year, SPEC_SEED)]
     invest = savings = 0
@@ -83,26 +89,43 @@ def test_break_even_year_matches_the_ledger(world):
 
 def test_satisfaction_from_both_formats_equals_a_direct_computation(world):
     home, _ = world
-    counts = dict(_warehouse(home, """SELECT 'csv', count(*) FROM raw.satisfaction_survey_csv
-                                      UNION ALL SELECT 'xlsx', count(*) FROM raw.satisfaction_survey_xlsx"""))
+    counts = dict(
+        _warehouse(
+            home,
+            """SELECT 'csv', count(*) FROM raw.satisfaction_survey_csv
+                                      UNION ALL SELECT 'xlsx', count(*) FROM raw.satisfaction_survey_xlsx""",
+        )
+    )
     assert counts["csv"] > 0 and counts["xlsx"] > 0
-    from ingest import survey
+    from ingest.sample_world import survey
 
     for year in (2006, 2007):  # 2006 came as CSV, 2007 as XLSX
         cols = survey.simulate_wave(year, SPEC_SEED, answered_on=dt.date(year, 11, 30))
         answers = [v for item in survey.ITEMS for v in cols[item] if v is not None]
         mean_100 = round(100 * (sum(answers) / len(answers) - 1) / 4, 2)
         top2 = round(sum(v >= 4 for v in answers) / len(answers), 4)
-        row = _served(home, f"""SELECT responses, answers, mean_score_100, top_2_box_share, item_count
-                                FROM satisfaction_yearly WHERE year = {year} AND segment = 'ALL' AND item = 'ALL'""")
-        assert row == [(survey.RESPONDENTS_PER_WAVE, len(answers), pytest.approx(mean_100, abs=0.006),
-                        pytest.approx(top2, abs=0.0001), len(survey.ITEMS))]
+        row = _served(
+            home,
+            f"""SELECT responses, answers, mean_score_100, top_2_box_share, item_count
+                                FROM satisfaction_yearly WHERE year = {year} AND segment = 'ALL' AND item = 'ALL'""",
+        )
+        assert row == [
+            (
+                survey.RESPONDENTS_PER_WAVE,
+                len(answers),
+                pytest.approx(mean_100, abs=0.006),
+                pytest.approx(top2, abs=0.0001),
+                len(survey.ITEMS),
+            )
+        ]
 
 
 def test_scorecard_statuses_and_no_data(world):
     home, _ = world
-    rows = {(r[0], r[1]): r[2:] for r in _served(
-        home, "SELECT year, kpi_code, actual_value, status, achievement_pct FROM kpi_scorecard")}
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in _served(home, "SELECT year, kpi_code, actual_value, status, achievement_pct FROM kpi_scorecard")
+    }
     assert rows[(2006, "SW_USAGE_RATE")] == (4.3, "missed", 86.0)  # target 5, threshold 4.5
     assert rows[(2011, "SW_USAGE_RATE")][1] == "achieved"
     # No model yet (SLA and inspection marts come from other issues) or no source for the year.
@@ -120,17 +143,32 @@ def test_add_a_kpi_with_one_model_and_one_catalogue_entry(world, tmp_path, monke
     (project / "models" / "kpis" / "kpi_roi_to_date.sql").write_text(
         "-- ROI_TO_DATE: return on the Single Window investment to date, percent.\n"
         "select year, round(100 * roi_to_date, 1) as actual_value\n"
-        "from {{ ref('cost_benefit_yearly') }}\n")
+        "from {{ ref('cost_benefit_yearly') }}\n"
+    )
     with open(project / "seeds" / "kpi_catalogue.csv", "a", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerow(
-            [2011, "ROI_TO_DATE", "Return on Single Window investment to date", "financial",
-             "Informatization Planning Division", "percent", "higher", 100, 50, "kpi_roi_to_date",
-             "cost_benefit_yearly", "roi_to_date"])
-    monkeypatch.setattr(transform, "DBT_PROJECT_DIR", project)
-    result = transform.run_dbt(home, "build", "--no-partial-parse", "--select",
-                               "kpi_catalogue kpi_roi_to_date kpi_scorecard")
+            [
+                2011,
+                "ROI_TO_DATE",
+                "Return on Single Window investment to date",
+                "financial",
+                "Informatization Planning Division",
+                "percent",
+                "higher",
+                100,
+                50,
+                "kpi_roi_to_date",
+                "cost_benefit_yearly",
+                "roi_to_date",
+            ]
+        )
+    monkeypatch.setattr(dbt, "DBT_PROJECT_DIR", project)
+    result = dbt.run_dbt(home, "build", "--no-partial-parse", "--select", "kpi_catalogue kpi_roi_to_date kpi_scorecard")
     assert not result.failures
     roi = _warehouse(home, "SELECT round(100 * roi_to_date, 1) FROM marts.cost_benefit_yearly WHERE year = 2011")[0][0]
-    row = _warehouse(home, """SELECT actual_value, status, perspective FROM marts.kpi_scorecard
-                              WHERE kpi_code = 'ROI_TO_DATE' AND year = 2011""")
+    row = _warehouse(
+        home,
+        """SELECT actual_value, status, perspective FROM marts.kpi_scorecard
+                              WHERE kpi_code = 'ROI_TO_DATE' AND year = 2011""",
+    )
     assert row == [(roi, "achieved" if roi >= 100 else "partially" if roi >= 50 else "missed", "financial")]

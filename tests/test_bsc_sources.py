@@ -1,6 +1,7 @@
 """Balanced Scorecard sources: the sample world's survey, usage and ledger files are
 deterministic, calibrated to the case study and pass their contracts; broken files are
 quarantined at the door with a reason that names the sheet, column and row."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,10 @@ import hashlib
 import openpyxl
 import pytest
 
-from ingest import bsc_world, ledger, pipeline, survey, usage
-from ingest.sample_world import GENERATORS, SampleSpec
+from ingest.run import pipeline
+from ingest.sample_world import files, ledger, survey, usage
+from ingest.sample_world.registry import GENERATORS
+from ingest.sample_world.spec import SampleSpec
 
 SEED_USAGE = {2006: 4.3, 2007: 3.9, 2008: 19.3, 2009: 67.2, 2010: 91.6, 2011: 97.3}
 BSC = ("survey", "usage", "ledger")
@@ -47,7 +50,7 @@ def test_same_spec_same_bytes_and_second_run_writes_nothing(landed, tmp_path):
 
 
 def test_yearly_files_carry_data_dates_within_the_span(landed):
-    from ingest.contracts import contract_for
+    from ingest.landing.contracts import contract_for
 
     for path in landed.iterdir():
         day = dt.date.fromisoformat(contract_for(path.name).data_date(path.name))
@@ -123,11 +126,15 @@ def _wrong_sheet(path):
 
 
 def _text_amount(path):
-    _ledger_book([(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Operating", "Hosting", "1.2 bn")]).save(path)
+    _ledger_book(
+        [(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Operating", "Hosting", "1.2 bn")]
+    ).save(path)
 
 
 def _unknown_cost_type(path):
-    _ledger_book([(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Catering", "Hosting", 5)]).save(path)
+    _ledger_book([(2010, "Benefit", "Savings", "Booked", 1000), (2010, "Operations", "Catering", "Hosting", 5)]).save(
+        path
+    )
 
 
 def _missing_column(path):
@@ -139,14 +146,22 @@ def _out_of_scale(path):
     path.write_text(_survey_csv(row=("R100001", "2010-01", "IMPORTER", "2010-11-02", 7, 5, "", 3, 2, 1)))
 
 
-@pytest.mark.parametrize("name, make, code, words", [
-    ("sw_cost_ledger_20101231.xlsx", _wrong_sheet, "wrong_sheet", ["'Ledger'", "Sheet1"]),
-    ("sw_cost_ledger_20111231.xlsx", _text_amount, "out_of_contract", ["'Amount (KRW)'", "1.2 bn", "line(s) [6]"]),
-    # The door checks (GX) name the sheet row too, as the type checks do.
-    ("sw_cost_ledger_20121231.xlsx", _unknown_cost_type, "out_of_contract", ["'Cost type'", "Catering", "line(s) [6]"]),
-    ("satisfaction_survey_20101130.csv", _missing_column, "header_mismatch", ["q03_processing_speed"]),
-    ("satisfaction_survey_20121130.csv", _out_of_scale, "out_of_contract", ["q01_overall_satisfaction", "'7'"]),
-])
+@pytest.mark.parametrize(
+    "name, make, code, words",
+    [
+        ("sw_cost_ledger_20101231.xlsx", _wrong_sheet, "wrong_sheet", ["'Ledger'", "Sheet1"]),
+        ("sw_cost_ledger_20111231.xlsx", _text_amount, "out_of_contract", ["'Amount (KRW)'", "1.2 bn", "line(s) [6]"]),
+        # The door checks (GX) name the sheet row too, as the type checks do.
+        (
+            "sw_cost_ledger_20121231.xlsx",
+            _unknown_cost_type,
+            "out_of_contract",
+            ["'Cost type'", "Catering", "line(s) [6]"],
+        ),
+        ("satisfaction_survey_20101130.csv", _missing_column, "header_mismatch", ["q03_processing_speed"]),
+        ("satisfaction_survey_20121130.csv", _out_of_scale, "out_of_contract", ["q01_overall_satisfaction", "'7'"]),
+    ],
+)
 def test_broken_files_are_quarantined_with_a_clear_reason(home, name, make, code, words):
     make(home.landing / name)
     [outcome] = pipeline.load(home, "b1")
@@ -167,5 +182,8 @@ def test_a_ledger_with_title_rows_and_a_summary_sheet_loads(home):
 
 def test_year_file_date_stays_within_the_span(tmp_path):
     spec = _spec(tmp_path, (dt.date(2006, 1, 1), dt.date(2008, 6, 1)))
-    assert [bsc_world.year_file_date(spec, y) for y in spec.years] == [
-        dt.date(2006, 12, 31), dt.date(2007, 12, 31), dt.date(2008, 6, 1)]
+    assert [files.year_file_date(spec, y) for y in spec.years] == [
+        dt.date(2006, 12, 31),
+        dt.date(2007, 12, 31),
+        dt.date(2008, 6, 1),
+    ]

@@ -1,6 +1,7 @@
 """docker-compose.yml checked against the project (no Docker engine here): every image builds
 from files that exist, commands and paths exist, volumes line up, the DAG folder is mounted,
 and no secret is written in clear."""
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,13 @@ import yaml
 
 from tests.conftest import PROJECT
 
-AIRFLOW_SERVICES = {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-worker": "celery worker",
-                    "airflow-triggerer": "triggerer"}
+AIRFLOW_SERVICES = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-worker": "celery worker",
+    "airflow-triggerer": "triggerer",
+}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|_KEY$|TOKEN|SQL_ALCHEMY_CONN|BROKER_URL|RESULT_BACKEND")
 VAR = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 
@@ -91,7 +96,10 @@ def test_every_component_is_there(services):
         assert " ".join(services[name]["command"]) == cmd, name
         env = _env(services[name])
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "@redis:6379" in env["AIRFLOW__CELERY__BROKER_URL"]
+        assert (
+            env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+            and "@redis:6379" in env["AIRFLOW__CELERY__BROKER_URL"]
+        )
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:8080/")
@@ -118,7 +126,11 @@ def test_airflow_commands_exist():
 
     deploy = tomllib.loads((PROJECT / "pyproject.toml").read_text())["dependency-groups"]["deploy"]
     lock = (PROJECT / "uv.lock").read_text()
-    for provider in ("apache-airflow-providers-celery", "apache-airflow-providers-postgres", "apache-airflow-providers-fab"):
+    for provider in (
+        "apache-airflow-providers-celery",
+        "apache-airflow-providers-postgres",
+        "apache-airflow-providers-fab",
+    ):
         assert any(req.startswith(provider) for req in deploy), provider
         assert f'name = "{provider}"' in lock, f"{provider} is not locked: run uv lock"
     assert "--group deploy" in (PROJECT / "Dockerfile").read_text()
@@ -167,7 +179,11 @@ def test_commands_and_scripts_exist(services):
     for name, svc in services.items():
         if "build" not in svc and not svc["image"].endswith(":local"):
             continue
-        ref = svc if "build" in svc else next(s for s in services.values() if s.get("image") == svc["image"] and "build" in s)
+        ref = (
+            svc
+            if "build" in svc
+            else next(s for s in services.values() if s.get("image") == svc["image"] and "build" in s)
+        )
         context, dockerfile = _image_files(ref)
         copies = _copies(dockerfile)
         workdir = next((rest for word, rest in _dockerfile(dockerfile) if word == "WORKDIR"), "/")
@@ -216,8 +232,9 @@ def test_data_volumes_line_up(compose, services):
         assert f"{home}/{folder}" in mounts, f"worker lacks {home}/{folder}"
         hosts[folder] = mounts[f"{home}/{folder}"]
         assert hosts[folder].endswith(f"/{folder}")
-    assert {t: h for h, t, _ in _mounts(services["airflow-init"]) if t.startswith(home)} == \
-        {f"{home}/{f}": h for f, h in hosts.items()}
+    assert {t: h for h, t, _ in _mounts(services["airflow-init"]) if t.startswith(home)} == {
+        f"{home}/{f}": h for f, h in hosts.items()
+    }
     # Superset reads the very folder the worker publishes into, read-only, at the path its
     # bootstrap connects to.
     for name in ("superset", "superset-init"):
@@ -238,7 +255,7 @@ def test_no_secret_in_clear(services):
         for key, value in _env(svc).items():
             if SECRET_NAME.search(key):
                 value = str(value)
-                for var, op, _ in VAR.findall(value):
+                for var, _op, _ in VAR.findall(value):
                     assert var in declared, f"{name}: {var} not in .env.example"
                 assert VAR.search(value), f"{name}: {key} is not taken from .env"
                 literal = VAR.sub("", value)  # what is left is written in the file

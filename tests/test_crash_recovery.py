@@ -5,6 +5,7 @@ land. After each kill: the previous snapshot is still served, byte for byte. Aft
 recovery run: no row loaded twice, the manifest reconciles with raw, nothing left behind, and
 the marts equal those of a clean run over the same files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,9 @@ import time
 import duckdb
 import pytest
 
-from ingest import pipeline
 from ingest.config import PUBLISHED_MARTS, Home
-from ingest.generate import generate
+from ingest.run import pipeline
+from ingest.sample_world.clearance import generate
 from tests.conftest import BIN
 
 DAYS = ["2006-01-01", "2006-01-02", "2011-06-01"]
@@ -36,7 +37,7 @@ def _land(home: Home, day: str) -> None:
 
 
 def _served(home: Home) -> tuple[bytes, str]:
-    return (home.serving / "marts.duckdb").read_bytes(), (home.serving / "snapshot.json").read_text()
+    return home.snapshot.read_bytes(), home.snapshot_info.read_text()
 
 
 def mart_digests(db_path, exclude=("source_refreshed_at",)) -> dict[str, str]:
@@ -58,8 +59,7 @@ def _kill_at(home: Home, point: str, tmp_path) -> None:
     env = dict(os.environ, SWPM_HOME=str(home.root), SWPM_PAUSE_AT=point, SWPM_PAUSE_FILE=str(marker))
     # Publish points are reached by `swpm publish` alone: the marts are built by then.
     command = ["publish"] if point.startswith("publish:") else ["run", "--date", RUN_DATE]
-    proc = subprocess.Popen([str(BIN / "swpm"), *command], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(BIN / "swpm"), *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 240
     while not marker.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -91,14 +91,16 @@ def crashed(tmp_path_factory):
         seen[point] = _served(home) == before
         with duckdb.connect(str(home.warehouse), read_only=True) as con:
             seen[point + " files"] = con.execute(
-                "SELECT count(*) FROM meta.file_manifest WHERE status = 'loaded'").fetchone()[0]
+                "SELECT count(*) FROM meta.file_manifest WHERE status = 'loaded'"
+            ).fetchone()[0]
     _kill_at(home, "publish:mid_swap", tmp)
-    seen["mid_swap_db"] = home.serving / "marts.duckdb"
-    mid = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    seen["mid_swap_db"] = home.snapshot
+    mid = duckdb.connect(str(home.snapshot), read_only=True)
     try:
         info = json.loads(mid.execute("SELECT marts_json FROM snapshot_info").fetchone()[0])
         seen["mid_swap_consistent"] = all(
-            mid.execute(f'SELECT count(*) FROM "{m}"').fetchone()[0] == info[m]["rows"] for m in info)
+            mid.execute(f'SELECT count(*) FROM "{m}"').fetchone()[0] == info[m]["rows"] for m in info
+        )
     finally:
         mid.close()
     summary = pipeline.run(home, None, **quiet)
@@ -127,17 +129,24 @@ def test_the_next_run_recovers_with_no_duplicates_and_nothing_left_behind(crashe
     home, before, _, summary = crashed
     assert summary.published and _served(home) != before
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        m = con.execute("SELECT count(*), sum(rows_landed), sum(rows_loaded), sum(rows_quarantined) "
-                        "FROM meta.file_manifest").fetchone()
+        m = con.execute(
+            "SELECT count(*), sum(rows_landed), sum(rows_loaded), sum(rows_quarantined) FROM meta.file_manifest"
+        ).fetchone()
         assert m[0] == 6 and m[1] == m[2] + m[3] and m[3] == 0
         raw = 0
         for kind in ("clearance_declarations", "clearance_events"):
             n, distinct = con.execute(
-                f"SELECT count(*), count(DISTINCT (_source_file, _source_sha256, _source_line)) FROM raw.{kind}").fetchone()
+                f"SELECT count(*), count(DISTINCT (_source_file, _source_sha256, _source_line)) FROM raw.{kind}"
+            ).fetchone()
             assert n == distinct, f"raw.{kind} holds a row twice"
             raw += n
         assert raw == m[2]
-        assert con.execute("SELECT count(*) - count(DISTINCT declaration_id) FROM intermediate.int_declaration_milestones").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) - count(DISTINCT declaration_id) FROM intermediate.int_declaration_milestones"
+            ).fetchone()[0]
+            == 0
+        )
     leftovers = [p.name for p in home.serving.iterdir() if p.name.endswith((".part", ".link")) or ".part" in p.name]
     assert leftovers == [], leftovers
     assert len(list((home.serving / "snapshots").iterdir())) <= 2
@@ -150,13 +159,13 @@ def test_the_recovered_marts_equal_a_clean_run(crashed, tmp_path):
     for f in home.landing.iterdir():
         (clean.landing / f.name).write_bytes(f.read_bytes())
     pipeline.run(clean, None, **quiet)
-    assert mart_digests(home.serving / "marts.duckdb") == mart_digests(clean.serving / "marts.duckdb")
+    assert mart_digests(home.snapshot) == mart_digests(clean.snapshot)
 
 
 def test_the_snapshot_holds_no_identifiers_of_declarations_or_traders(crashed):
     """Identifier columns of every contract (pseudonymised ones and *_id) never reach the
     snapshot, neither as columns nor as values."""
-    from ingest.contracts import load_contracts
+    from ingest.landing.contracts import load_contracts
 
     home, _, _, _ = crashed
     identifiers: set[str] = set()
@@ -166,10 +175,14 @@ def test_the_snapshot_holds_no_identifiers_of_declarations_or_traders(crashed):
             for col in contract.columns:
                 if col.pseudonymise or col.name.lower().endswith("_id"):
                     names.add(col.name.lower())
-                    identifiers |= {r[0] for r in con.execute(
-                        f'SELECT DISTINCT CAST("{col.name}" AS VARCHAR) FROM {contract.raw_table} LIMIT 5000').fetchall()}
+                    identifiers |= {
+                        r[0]
+                        for r in con.execute(
+                            f'SELECT DISTINCT CAST("{col.name}" AS VARCHAR) FROM {contract.raw_table} LIMIT 5000'
+                        ).fetchall()
+                    }
     assert identifiers
-    snap = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    snap = duckdb.connect(str(home.snapshot), read_only=True)
     try:
         for mart in PUBLISHED_MARTS:
             described = snap.execute(f'DESCRIBE "{mart}"').fetchall()
@@ -184,7 +197,7 @@ def test_the_snapshot_holds_no_identifiers_of_declarations_or_traders(crashed):
 @pytest.fixture
 def published_once(home):
     """A warehouse with one small mart, published once (no dbt needed for publish's failure paths)."""
-    from ingest import publish as publisher
+    from ingest.run import publish as publisher
     from ingest.warehouse import connect
 
     with connect(home) as con:
@@ -197,17 +210,22 @@ def published_once(home):
 
 
 def _served_state(home):
-    return ((home.serving / "marts.duckdb").read_bytes(), (home.serving / "snapshot.json").read_text(),
-            os.readlink(home.serving / "parquet"))
+    return (home.snapshot.read_bytes(), home.snapshot_info.read_text(), os.readlink(home.serving / "parquet"))
 
 
-@pytest.mark.parametrize("fault", ["disk full while writing the DuckDB snapshot", "read-only serving folder",
-                                   "disk full while writing snapshot.json"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "disk full while writing the DuckDB snapshot",
+        "read-only serving folder",
+        "disk full while writing snapshot.json",
+    ],
+)
 def test_disk_full_or_read_only_serving_fails_loudly_and_keeps_the_old_snapshot(published_once, monkeypatch, fault):
     import builtins
     import errno
 
-    from ingest import publish as publisher
+    from ingest.run import publish as publisher
 
     home, first = published_once
     before = _served_state(home)
@@ -234,7 +252,7 @@ def test_disk_full_or_read_only_serving_fails_loudly_and_keeps_the_old_snapshot(
         publisher.publish(home, "b2", marts=("m",))
     assert str(home.serving) in str(info.value)
     assert _served_state(home) == before
-    assert json.loads((home.serving / "snapshot.json").read_text())["snapshot_id"] == first["snapshot_id"]
+    assert json.loads(home.snapshot_info.read_text())["snapshot_id"] == first["snapshot_id"]
     assert not [p for p in home.serving.iterdir() if ".part" in p.name or p.name.endswith(".link")]
     assert [p.name for p in (home.serving / "snapshots").iterdir()] == [first["snapshot_id"]]
     monkeypatch.undo()

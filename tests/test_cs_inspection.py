@@ -1,6 +1,7 @@
 """C/S inspection performance on the published KCS extract: the three published files as three
 nightly drops beside the sample world, through the pipeline's own steps (load, build, check,
 publish), against an independent computation in pure Python; identifiers never in clear."""
+
 from __future__ import annotations
 
 import csv
@@ -8,20 +9,28 @@ import datetime as dt
 import functools
 import shutil
 from collections import defaultdict
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest import pipeline, pseudonymise
-from ingest.loader import load_file
+from ingest.landing import pseudonymise
+from ingest.landing.load import load_file
+from ingest.run import pipeline
 from tests.conftest import PROJECT
 from tests.trs_reference import declarations_from_landing
 
 # The published extract lives in shared/ beside the repository (main checkout or worktree).
-KCS_DIR = next((d for d in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared")
-                if (d / "data/external/kcs_import_declarations").is_dir()), PROJECT) \
+KCS_DIR = (
+    next(
+        (
+            d
+            for d in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared")
+            if (d / "data/external/kcs_import_declarations").is_dir()
+        ),
+        PROJECT,
+    )
     / "data/external/kcs_import_declarations"
+)
 # Published file -> (name it lands under, night it belongs to): train = 2020, valid = 2021 Q1,
 # test = 2021 Q2 (SOURCE.md).
 DROPS = {
@@ -67,7 +76,7 @@ def nights(tmp_path_factory, sample_landing):
 
 
 def _snapshot(home, sql: str, params=()):
-    con = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    con = duckdb.connect(str(home.snapshot), read_only=True)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
@@ -104,11 +113,14 @@ def _independent_kcs() -> dict[tuple, dict]:
 def test_hit_rates_per_month_and_office_match_an_independent_computation(nights):
     home, _ = nights
     expected = _independent_kcs()
-    rows = _snapshot(home, """
+    rows = _snapshot(
+        home,
+        """
         SELECT period_type, period_start, customs_office, inspections, detections, critical_detections,
                hit_rate, critical_rate, detected_value_krw, declarations_total, inspection_rate
         FROM cs_inspection_performance
-        WHERE source = 'kcs_extract' AND grouping_set IN ('period', 'period+office')""")
+        WHERE source = 'kcs_extract' AND grouping_set IN ('period', 'period+office')""",
+    )
     got = {(r[0], r[1], r[2]): r[3:] for r in rows}
     assert set(got) == set(expected)
     assert len([k for k in got if k[0] == "month" and k[2] == "ALL"]) == 18  # 2020-01 .. 2021-06
@@ -125,11 +137,14 @@ def test_hit_rates_per_month_and_office_match_an_independent_computation(nights)
 
 def test_every_rollup_level_counts_the_same_declarations(nights):
     home, _ = nights
-    per_level = _snapshot(home, """
+    per_level = _snapshot(
+        home,
+        """
         SELECT grouping_set, period_type, period_start, sum(inspections), sum(detections), sum(critical_detections)
-        FROM cs_inspection_performance WHERE source = 'kcs_extract' GROUP BY ALL""")
+        FROM cs_inspection_performance WHERE source = 'kcs_extract' GROUP BY ALL""",
+    )
     by_period = defaultdict(set)
-    for level, *key_and_sums in per_level:
+    for _level, *key_and_sums in per_level:
         by_period[tuple(key_and_sums[:2])].add(tuple(key_and_sums[2:]))
     assert len({lvl for lvl, *_ in per_level}) == 8  # 'period' + every combination of office, mode, type
     assert all(len(sums) == 1 for sums in by_period.values())  # each level partitions the same rows
@@ -140,8 +155,12 @@ def test_clearance_log_inspection_rate_matches_an_independent_computation(nights
     import pandas as pd
 
     d = declarations_from_landing(sample_landing)
-    ev = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)
-                    for p in sorted(sample_landing.glob("clearance_events_*.csv.gz"))])
+    ev = pd.concat(
+        [
+            pd.read_csv(p, dtype=str, keep_default_na=False)
+            for p in sorted(sample_landing.glob("clearance_events_*.csv.gz"))
+        ]
+    )
     ends = ev[ev.event_type == "INSPECTION_END"].sort_values("event_time").groupby("declaration_id").event_detail.last()
     d["result"] = d.declaration_id.map(ends)
     d = d[(d.declaration_type == "import") & d.reference_date.notna()]
@@ -149,10 +168,14 @@ def test_clearance_log_inspection_rate_matches_an_independent_computation(nights
     d["detected"] = d.result == "VIOLATION"
     for year in sorted(d.reference_date.dt.year.unique()):
         y = d[d.reference_date.dt.year == year]
-        row = _snapshot(home, """
+        row = _snapshot(
+            home,
+            """
             SELECT declarations_total, inspections, detections, inspection_rate, hit_rate, critical_detections, import_type
             FROM cs_inspection_performance WHERE source = 'clearance_log' AND period_type = 'year'
-              AND period_start = ? AND grouping_set = 'period'""", [dt.date(int(year), 1, 1)])
+              AND period_start = ? AND grouping_set = 'period'""",
+            [dt.date(int(year), 1, 1)],
+        )
         assert len(row) == 1, year
         total, insp, det, insp_rate, hit, crit, import_type = row[0]
         assert (total, insp, det) == (len(y), int(y.inspected.sum()), int(y.detected.sum())), year
@@ -166,8 +189,9 @@ def _clear_identifiers() -> set[str]:
 
 
 def _tables(con) -> list[tuple[str, str]]:
-    return con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                       "WHERE table_catalog = current_database()").fetchall()
+    return con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()
 
 
 def _leaks(con, relation_sql: str) -> dict[str, int]:
@@ -184,7 +208,8 @@ def _leaks(con, relation_sql: str) -> dict[str, int]:
             f"""SELECT count(*) FROM (
                     SELECT unnest(regexp_split_to_array({ident}, '[^A-Za-z0-9]+')) AS token
                     FROM {relation_sql}) AS t
-                WHERE token IN (SELECT id FROM clear_ids)""").fetchone()[0]
+                WHERE token IN (SELECT id FROM clear_ids)"""
+        ).fetchone()[0]
         if n:
             out[column] = n
     return out
@@ -199,7 +224,7 @@ def test_no_clear_identifier_reaches_the_warehouse_or_the_snapshot(nights):
     parquet_files = sorted((home.serving / "parquet").glob("*.parquet"))
     assert "cs_inspection_performance" in {p.stem for p in parquet_files}
     leaks, scanned = {}, 0
-    for path in (home.warehouse, home.serving / "marts.duckdb"):
+    for path in (home.warehouse, home.snapshot):
         con = duckdb.connect(str(path), read_only=True)
         try:
             con.execute("CREATE TEMP TABLE clear_ids AS SELECT unnest($ids) AS id", {"ids": sorted(clear)})
@@ -235,43 +260,100 @@ def test_pseudonyms_are_the_keyed_hash_from_configuration(nights):
     first = _published_rows()[0]
     con = duckdb.connect(str(home.warehouse), read_only=True)
     try:
-        stored = con.execute('SELECT "Declarant ID", "Importer ID", "Courier ID" FROM raw.kcs_import_declarations '
-                             'WHERE "Declaration ID" = ?', [first["Declaration ID"]]).fetchone()
+        stored = con.execute(
+            'SELECT "Declarant ID", "Importer ID", "Courier ID" FROM raw.kcs_import_declarations '
+            'WHERE "Declaration ID" = ?',
+            [first["Declaration ID"]],
+        ).fetchone()
     finally:
         con.close()
     secret = pseudonymise.key()
-    assert stored == (pseudonymise.pseudonym(first["Declarant ID"], secret),
-                      pseudonymise.pseudonym(first["Importer ID"], secret),
-                      None)  # an empty Courier ID stays empty, not a hash of ''
+    assert stored == (
+        pseudonymise.pseudonym(first["Declarant ID"], secret),
+        pseudonymise.pseudonym(first["Importer ID"], secret),
+        None,
+    )  # an empty Courier ID stays empty, not a hash of ''
     assert pseudonymise.pseudonym(first["Declarant ID"], b"another-key-0123456789") != stored[0]
 
 
-HEADER = ",".join(["Declaration ID", "Date", "Office ID", "Process Type", "Import Type", "Import Use",
-                   "Payment Type", "Mode of Transport", "Declarant ID", "Importer ID", "Seller ID",
-                   "Courier ID", "HS6 Code", "Country of Departure", "Country of Origin", "Tax Rate",
-                   "Tax Type", "Country of Origin Indicator", "Net Mass", "Item Price", "Fraud",
-                   "Critical Fraud"])
+HEADER = ",".join(
+    [
+        "Declaration ID",
+        "Date",
+        "Office ID",
+        "Process Type",
+        "Import Type",
+        "Import Use",
+        "Payment Type",
+        "Mode of Transport",
+        "Declarant ID",
+        "Importer ID",
+        "Seller ID",
+        "Courier ID",
+        "HS6 Code",
+        "Country of Departure",
+        "Country of Origin",
+        "Tax Rate",
+        "Tax Type",
+        "Country of Origin Indicator",
+        "Net Mass",
+        "Item Price",
+        "Fraud",
+        "Critical Fraud",
+    ]
+)
 GOOD = "97061800,2020-01-01,30,B,11,21,11,10,ZZR1LT6,QLRUBN9,0VKY2BR,,440890,BE,BE,0.0,FEU1,G,108.0,372254.4,0,0"
 GOOD2 = "85945189,2020-01-01,40,B,11,21,11,40,SWF9S4X,7JD1S2X,,DHL001,690722,CN,CN,8.0,A,Y,11352.0,375751.2,1,2"
 
 
-@pytest.mark.parametrize("label, text, code, words", [
-    ("fraud label outside 0/1", HEADER + "\n" + GOOD + "\n" + GOOD2.replace(",1,2", ",3,2"),
-     "out_of_contract", ["'Fraud'", "'3'"]),
-    ("critical fraud outside 0/1/2", HEADER + "\n" + GOOD + "\n" + GOOD2.replace(",1,2", ",1,5"),
-     "out_of_contract", ["'Critical Fraud'", "'5'"]),
-    ("unknown transport mode code", HEADER + "\n" + GOOD.replace(",11,10,", ",11,15,"),
-     "out_of_contract", ["'Mode of Transport'", "'15'"]),
-    ("impossible date", HEADER + "\n" + GOOD.replace("2020-01-01", "2020-13-01"),
-     "out_of_contract", ["'Date'", "line(s) [2]"]),
-    ("negative item price", HEADER + "\n" + GOOD.replace("372254.4", "-5.0"),
-     "out_of_contract", ["'Item Price'", "below the minimum"]),
-    ("header renamed", HEADER.replace("Office ID", "Office_ID") + "\n" + GOOD,
-     "header_mismatch", ["Office_ID", "Office ID"]),
-    # The same declaration twice with different content (an exact repeat is only set aside).
-    ("duplicate declaration", HEADER + "\n" + GOOD + "\n" + GOOD.replace(",108.0,", ",109.0,"),
-     "out_of_contract", ["'Declaration ID'", "unique"]),
-])
+@pytest.mark.parametrize(
+    "label, text, code, words",
+    [
+        (
+            "fraud label outside 0/1",
+            HEADER + "\n" + GOOD + "\n" + GOOD2.replace(",1,2", ",3,2"),
+            "out_of_contract",
+            ["'Fraud'", "'3'"],
+        ),
+        (
+            "critical fraud outside 0/1/2",
+            HEADER + "\n" + GOOD + "\n" + GOOD2.replace(",1,2", ",1,5"),
+            "out_of_contract",
+            ["'Critical Fraud'", "'5'"],
+        ),
+        (
+            "unknown transport mode code",
+            HEADER + "\n" + GOOD.replace(",11,10,", ",11,15,"),
+            "out_of_contract",
+            ["'Mode of Transport'", "'15'"],
+        ),
+        (
+            "impossible date",
+            HEADER + "\n" + GOOD.replace("2020-01-01", "2020-13-01"),
+            "out_of_contract",
+            ["'Date'", "line(s) [2]"],
+        ),
+        (
+            "negative item price",
+            HEADER + "\n" + GOOD.replace("372254.4", "-5.0"),
+            "out_of_contract",
+            ["'Item Price'", "below the minimum"],
+        ),
+        (
+            "header renamed",
+            HEADER.replace("Office ID", "Office_ID") + "\n" + GOOD,
+            "header_mismatch",
+            ["Office_ID", "Office ID"],
+        ),
+        # The same declaration twice with different content (an exact repeat is only set aside).
+        (
+            "duplicate declaration",
+            HEADER + "\n" + GOOD + "\n" + GOOD.replace(",108.0,", ",109.0,"),
+            "out_of_contract",
+            ["'Declaration ID'", "unique"],
+        ),
+    ],
+)
 def test_the_door_quarantines_a_bad_extract_with_a_reason(home, label, text, code, words):
     path = home.landing / "kcs_import_declarations_20200101.csv"
     path.write_text(text + "\n", encoding="utf-8")
@@ -290,8 +372,10 @@ def test_the_door_loads_a_good_extract_and_keeps_codes_as_given(home):
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 2), outcome.message
     con = duckdb.connect(str(home.warehouse), read_only=True)
     try:
-        rows = con.execute('SELECT "Office ID", "Mode of Transport", "HS6 Code", "Courier ID", "Critical Fraud" '
-                           'FROM raw.kcs_import_declarations ORDER BY _source_line').fetchall()
+        rows = con.execute(
+            'SELECT "Office ID", "Mode of Transport", "HS6 Code", "Courier ID", "Critical Fraud" '
+            "FROM raw.kcs_import_declarations ORDER BY _source_line"
+        ).fetchall()
     finally:
         con.close()
     assert [r[:3] for r in rows] == [("30", "10", "440890"), ("40", "40", "690722")]

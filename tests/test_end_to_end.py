@@ -1,5 +1,6 @@
 """The real Airflow DAG, run with `airflow dags test` over a small sample world, against an
 independent computation from the landed files; then a second run that must change nothing."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,13 @@ from tests.trs_reference import declarations_from_landing, stats
 
 def _dags_test(env, home, date="2026-11-24"):
     env = dict(env, SWPM_HOME=str(home.root))
-    res = subprocess.run([str(BIN / "airflow"), "dags", "test", "swpm_nightly", date],
-                         env=env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [str(BIN / "airflow"), "dags", "test", "swpm_nightly", date],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-5000:]
     assert "state=success" in log, log[-5000:]
@@ -36,10 +42,12 @@ def dag_run(airflow_env, tmp_path_factory, sample_landing):
 
 
 def _mart(home, where: str, params=()):
-    con = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    con = duckdb.connect(str(home.snapshot), read_only=True)
     try:
-        return con.execute(f"SELECT declarations, released, median_hours, p90_hours, mean_hours FROM trs_release_time WHERE {where}",
-                           list(params)).fetchone()
+        return con.execute(
+            f"SELECT declarations, released, median_hours, p90_hours, mean_hours FROM trs_release_time WHERE {where}",
+            list(params),
+        ).fetchone()
     finally:
         con.close()
 
@@ -47,7 +55,7 @@ def _mart(home, where: str, params=()):
 def test_dag_loads_everything_and_publishes(dag_run):
     home, log = dag_run
     assert log.count("[DAG TEST] end task task_id=validate_and_load") == 8
-    snapshot = json.loads((home.serving / "snapshot.json").read_text())
+    snapshot = json.loads(home.snapshot_info.read_text())
     assert snapshot["batch_id"].startswith("airflow_")
     for mart in ("trs_release_time", "trs_segment_time"):
         assert snapshot["marts"][mart]["rows"] > 0
@@ -58,21 +66,46 @@ def test_dag_loads_everything_and_publishes(dag_run):
     assert snapshot["snapshot_id"] in (home.serving / "report" / "index.html").read_text()
 
 
-@pytest.mark.parametrize("label, where, select", [
-    ("year rollup, everything", "period_type='year' AND period_start='2006-01-01' AND grouping_set='period'",
-     lambda d: d[d.reference_date.dt.year == 2006]),
-    ("year, air imports", "period_type='year' AND period_start='2011-01-01' AND declaration_type='import' "
-     "AND transport_mode='air' AND grouping_set='period+type+mode'",
-     lambda d: d[(d.reference_date.dt.year == 2011) & (d.declaration_type == "import") & (d.transport_mode == "air")]),
-    ("month, sea imports, red channel", "period_type='month' AND period_start='2006-01-01' AND declaration_type='import' "
-     "AND transport_mode='sea' AND channel='red' AND customs_office='ALL'",
-     lambda d: d[(d.reference_date.dt.strftime('%Y-%m') == "2006-01") & (d.declaration_type == "import")
-                 & (d.transport_mode == "sea") & (d.channel == "red")]),
-    ("year, air exports, office 040", "period_type='year' AND period_start='2006-01-01' AND declaration_type='export' "
-     "AND transport_mode='air' AND channel='ALL' AND customs_office='040'",
-     lambda d: d[(d.reference_date.dt.year == 2006) & (d.declaration_type == "export")
-                 & (d.transport_mode == "air") & (d.customs_office == "040")]),
-])
+@pytest.mark.parametrize(
+    "label, where, select",
+    [
+        (
+            "year rollup, everything",
+            "period_type='year' AND period_start='2006-01-01' AND grouping_set='period'",
+            lambda d: d[d.reference_date.dt.year == 2006],
+        ),
+        (
+            "year, air imports",
+            "period_type='year' AND period_start='2011-01-01' AND declaration_type='import' "
+            "AND transport_mode='air' AND grouping_set='period+type+mode'",
+            lambda d: d[
+                (d.reference_date.dt.year == 2011) & (d.declaration_type == "import") & (d.transport_mode == "air")
+            ],
+        ),
+        (
+            "month, sea imports, red channel",
+            "period_type='month' AND period_start='2006-01-01' AND declaration_type='import' "
+            "AND transport_mode='sea' AND channel='red' AND customs_office='ALL'",
+            lambda d: d[
+                (d.reference_date.dt.strftime("%Y-%m") == "2006-01")
+                & (d.declaration_type == "import")
+                & (d.transport_mode == "sea")
+                & (d.channel == "red")
+            ],
+        ),
+        (
+            "year, air exports, office 040",
+            "period_type='year' AND period_start='2006-01-01' AND declaration_type='export' "
+            "AND transport_mode='air' AND channel='ALL' AND customs_office='040'",
+            lambda d: d[
+                (d.reference_date.dt.year == 2006)
+                & (d.declaration_type == "export")
+                & (d.transport_mode == "air")
+                & (d.customs_office == "040")
+            ],
+        ),
+    ],
+)
 def test_release_time_matches_an_independent_computation(dag_run, sample_landing, label, where, select):
     home, _ = dag_run
     expected = stats(select(declarations_from_landing(sample_landing)))
@@ -88,13 +121,13 @@ def test_release_time_matches_an_independent_computation(dag_run, sample_landing
 
 def test_second_run_changes_nothing(dag_run, airflow_env):
     home, _ = dag_run
-    before = (home.serving / "snapshot.json").read_text()
+    before = home.snapshot_info.read_text()
     log = _dags_test(airflow_env, home)
     assert "[DAG TEST] end task task_id=discover_files" in log
     assert "[DAG TEST] end task task_id=validate_and_load" not in log
-    assert "[DAG TEST] end task task_id=dbt_build" not in log
-    assert (home.serving / "snapshot.json").read_text() == before
-    from ingest import pipeline
+    assert "[DAG TEST] end task task_id=build" not in log
+    assert home.snapshot_info.read_text() == before
+    from ingest.run import pipeline
 
     assert pipeline.status(home)["runs"][0]["status"] == "skipped"
 
@@ -105,8 +138,8 @@ def test_a_backfill_through_airflow_equals_the_daily_runs(dag_run, sample_landin
     the same marts (load-time lineage aside)."""
     import shutil
 
-    from ingest import pipeline
     from ingest.config import Home
+    from ingest.run import pipeline
     from tests.conftest import SAMPLE_DAYS
     from tests.test_crash_recovery import mart_digests
 
@@ -117,4 +150,4 @@ def test_a_backfill_through_airflow_equals_the_daily_runs(dag_run, sample_landin
     for day in SAMPLE_DAYS:
         summary = pipeline.run(daily, day, log=lambda *_: None)
         assert len(summary.outcomes) == 2 and summary.published, day
-    assert mart_digests(home.serving / "marts.duckdb") == mart_digests(daily.serving / "marts.duckdb")
+    assert mart_digests(home.snapshot) == mart_digests(daily.snapshot)

@@ -9,6 +9,7 @@ holds exactly the rows the manifest says were loaded. A new contract gets all of
 With SWPM_FAULT_REPORT=path, the figures (cases tried, rows landed/loaded/quarantined) are
 written there as JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,20 +19,44 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import pipeline
 from ingest.config import Home
-from ingest.contracts import load_contracts
+from ingest.landing.contracts import load_contracts
+from ingest.run import pipeline
 from tests.faults import cases as fault_cases
 from tests.faults.good_files import NoGoodFile, generate_sample, good_file
 
 CONTRACTS = load_contracts()
 CASE_NAMES = [
-    "empty_file", "empty_sheet", "header_only", "truncated_gzip", "truncated", "not_gzip",
-    "gzip_instead_of_plain", "not_a_zip", "wrong_sheet", "wrong_delimiter", "missing_column",
-    "extra_column", "renamed_column", "wrong_type", "unknown_code", "bad_pattern", "out_of_range",
-    "missing_required_value", "duplicate_rows", "duplicate_key", "same_file_other_name",
-    "rows_out_of_order", "future_timestamp", "before_system_start", "contradictory_milestones",
-    "korean_legacy_encoding", "korean_utf8", "korean_text", "utf8_bom", "crlf_line_ends",
+    "empty_file",
+    "empty_sheet",
+    "header_only",
+    "truncated_gzip",
+    "truncated",
+    "not_gzip",
+    "gzip_instead_of_plain",
+    "not_a_zip",
+    "wrong_sheet",
+    "wrong_delimiter",
+    "missing_column",
+    "extra_column",
+    "renamed_column",
+    "wrong_type",
+    "unknown_code",
+    "bad_pattern",
+    "out_of_range",
+    "missing_required_value",
+    "duplicate_rows",
+    "duplicate_key",
+    "same_file_other_name",
+    "rows_out_of_order",
+    "future_timestamp",
+    "before_system_start",
+    "contradictory_milestones",
+    "korean_legacy_encoding",
+    "korean_utf8",
+    "korean_text",
+    "utf8_bom",
+    "crlf_line_ends",
     "line_of_megabytes",
 ]
 SQL_NAME = "x'); DROP TABLE meta.file_manifest; --.csv"
@@ -59,8 +84,9 @@ class KindRun:
         con = duckdb.connect(str(self.home.warehouse), read_only=True)
         try:
             self.manifest = con.execute("SELECT * FROM meta.file_manifest").df()
-            self.raw_counts = dict(con.execute(
-                f"SELECT _source_file, count(*) FROM {contract.raw_table} GROUP BY ALL").fetchall())
+            self.raw_counts = dict(
+                con.execute(f"SELECT _source_file, count(*) FROM {contract.raw_table} GROUP BY ALL").fetchall()
+            )
         finally:
             con.close()
 
@@ -70,8 +96,12 @@ class KindRun:
     def raw_value(self, file_name: str, column: str) -> list[str]:
         con = duckdb.connect(str(self.home.warehouse), read_only=True)
         try:
-            return [r[0] for r in con.execute(
-                f'SELECT "{column}" FROM {self.contract.raw_table} WHERE _source_file = $f', {"f": file_name}).fetchall()]
+            return [
+                r[0]
+                for r in con.execute(
+                    f'SELECT "{column}" FROM {self.contract.raw_table} WHERE _source_file = $f', {"f": file_name}
+                ).fetchall()
+            ]
         finally:
             con.close()
 
@@ -98,15 +128,24 @@ def runs(tmp_path_factory):
     report = os.environ.get("SWPM_FAULT_REPORT")
     if report:
         done = {k: r for k, r in cache.items() if isinstance(r, KindRun)}
-        Path(report).write_text(json.dumps({
-            kind: {
-                "cases": sum(isinstance(f, fault_cases.Fault) for f in r.faults) + 2,  # + link, SQL name
-                "not_applicable": {f.case: f.reason for f in r.faults if isinstance(f, fault_cases.NotApplicable)},
-                "files": len(r.manifest),
-                "rows_landed": int(r.manifest.rows_landed.fillna(0).sum()),
-                "rows_loaded": int(r.manifest.rows_loaded.sum()),
-                "rows_quarantined": int(r.manifest.rows_quarantined.sum()),
-            } for kind, r in done.items()}, indent=2))
+        Path(report).write_text(
+            json.dumps(
+                {
+                    kind: {
+                        "cases": sum(isinstance(f, fault_cases.Fault) for f in r.faults) + 2,  # + link, SQL name
+                        "not_applicable": {
+                            f.case: f.reason for f in r.faults if isinstance(f, fault_cases.NotApplicable)
+                        },
+                        "files": len(r.manifest),
+                        "rows_landed": int(r.manifest.rows_landed.fillna(0).sum()),
+                        "rows_loaded": int(r.manifest.rows_loaded.sum()),
+                        "rows_quarantined": int(r.manifest.rows_quarantined.sum()),
+                    }
+                    for kind, r in done.items()
+                },
+                indent=2,
+            )
+        )
 
 
 @pytest.mark.parametrize("kind", sorted(CONTRACTS))
@@ -162,8 +201,10 @@ def test_fault(runs, kind, case):
 
 def check_outcome(run: KindRun, fault: fault_cases.Fault) -> None:
     o = run.outcomes[fault.name]
-    assert (o.status, o.reason_code if o.status == "quarantined" else None) == \
-           (fault.status, fault.code if fault.status == "quarantined" else None), o.message
+    assert (o.status, o.reason_code if o.status == "quarantined" else None) == (
+        fault.status,
+        fault.code if fault.status == "quarantined" else None,
+    ), o.message
     if fault.status == "quarantined":
         assert fault.name in o.message, o.message
         for word in fault.words:
@@ -187,7 +228,8 @@ def check_outcome(run: KindRun, fault: fault_cases.Fault) -> None:
 
 TEST_CONTRACTS = {
     # A spreadsheet with a title row above the header.
-    "harness_survey": (r"""
+    "harness_survey": (
+        r"""
 source_kind: harness_survey
 file_name: '^harness_survey_(?P<data_date>\d{8})\.xlsx$'
 format: xlsx
@@ -202,9 +244,12 @@ columns:
   - {name: comment, type: VARCHAR, required: false}
   - {name: started_at, type: TIMESTAMP, min: '2000-01-01 00:00:00'}
   - {name: submitted_at, type: TIMESTAMP}
-""", "harness_survey_20110601.xlsx"),
+""",
+        "harness_survey_20110601.xlsx",
+    ),
     # A plain CSV in the Korean Windows encoding, ';'-delimited, '?' for missing, d/m/Y times.
-    "harness_ticket": (r"""
+    "harness_ticket": (
+        r"""
 source_kind: harness_ticket
 file_name: '^harness_ticket_(?P<data_date>\d{8})\.csv$'
 compression: none
@@ -220,7 +265,9 @@ columns:
   - {name: short_description, type: VARCHAR, required: false}
   - {name: opened_at, type: TIMESTAMP, format: '%d/%m/%Y %H:%M', min: '2000-01-01 00:00:00'}
   - {name: resolved_at, type: TIMESTAMP, format: '%d/%m/%Y %H:%M', required: false}
-""", "harness_ticket_20160229.csv"),
+""",
+        "harness_ticket_20160229.csv",
+    ),
 }
 
 
@@ -237,16 +284,26 @@ def _good_test_file(kind: str, path: Path) -> None:
         sheet.append(["Customer satisfaction survey, June 2011"])
         sheet.append(["response_id", "agency", "score", "comment", "started_at", "submitted_at"])
         for i in range(6):
-            sheet.append([f"R{i + 1:04d}", ["KCS", "MFDS", "APQA"][i % 3], 1 + i % 5, None if i % 2 else "ok",
-                          start + dt.timedelta(hours=i), start + dt.timedelta(hours=i, minutes=7)])
+            sheet.append(
+                [
+                    f"R{i + 1:04d}",
+                    ["KCS", "MFDS", "APQA"][i % 3],
+                    1 + i % 5,
+                    None if i % 2 else "ok",
+                    start + dt.timedelta(hours=i),
+                    start + dt.timedelta(hours=i, minutes=7),
+                ]
+            )
         book.save(path)
     else:
         lines = ["number;state;reassignments;short_description;opened_at;resolved_at"]
         for i in range(6):
             opened = start + dt.timedelta(hours=i)
             resolved = f"{opened + dt.timedelta(hours=3):%d/%m/%Y %H:%M}" if i % 3 else "?"
-            lines.append(f"INC{i + 1:07d};{['New', 'Resolved', 'Closed'][i % 3]};{i % 4};"
-                         f"{'통관 시스템 지연' if i % 2 else '?'};{opened:%d/%m/%Y %H:%M};{resolved}")
+            lines.append(
+                f"INC{i + 1:07d};{['New', 'Resolved', 'Closed'][i % 3]};{i % 4};"
+                f"{'통관 시스템 지연' if i % 2 else '?'};{opened:%d/%m/%Y %H:%M};{resolved}"
+            )
         path.write_bytes(("\n".join(lines) + "\n").encode("cp949"))
 
 
@@ -255,7 +312,8 @@ def test_the_harness_on_other_formats(kind, tmp_path, monkeypatch):
     """The harness's spreadsheet and plain-CSV branches on contracts of its own (an XLSX sheet
     below a title row; a CP949 ';'-separated CSV with '?' nulls and d/m/Y times), so those cases
     stay proven whichever real sources exist."""
-    from ingest import contracts, warehouse
+    from ingest import warehouse
+    from ingest.landing import contracts
 
     spec, good_name = TEST_CONTRACTS[kind]
     (tmp_path / "contracts").mkdir()
@@ -267,12 +325,16 @@ def test_the_harness_on_other_formats(kind, tmp_path, monkeypatch):
     good.parent.mkdir()
     _good_test_file(kind, good)
     run = KindRun(fake[kind], tmp_path, good)
-    assert run.outcomes[good.name].status == "loaded" and run.outcomes[good.name].rows_loaded == 6, \
-        run.outcomes[good.name].message
+    assert run.outcomes[good.name].status == "loaded" and run.outcomes[good.name].rows_loaded == 6, run.outcomes[
+        good.name
+    ].message
     faults = [f for f in run.faults if isinstance(f, fault_cases.Fault)]
     expected = {"missing_column", "wrong_type", "contradictory_milestones", "duplicate_rows", "out_of_range"}
-    expected |= {"empty_sheet", "not_a_zip", "wrong_sheet", "korean_text"} if kind == "harness_survey" else \
-        {"truncated", "gzip_instead_of_plain", "wrong_delimiter", "korean_legacy_encoding", "line_of_megabytes"}
+    expected |= (
+        {"empty_sheet", "not_a_zip", "wrong_sheet", "korean_text"}
+        if kind == "harness_survey"
+        else {"truncated", "gzip_instead_of_plain", "wrong_delimiter", "korean_legacy_encoding", "line_of_megabytes"}
+    )
     assert expected <= {f.case for f in faults}
     failed = []
     for fault in faults:

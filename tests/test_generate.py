@@ -1,4 +1,5 @@
 """The sample world: deterministic, calibrated to the case study, and within its own contract."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.generate import generate, sample_days, simulate_day
+from ingest.sample_world.clearance import generate, sample_days, simulate_day
 
 
 def _release_frame(day: dt.date, n: int, seed: int = 1) -> pd.DataFrame:
@@ -66,8 +67,8 @@ def test_sampled_period():
 
 
 def test_generated_files_pass_their_contract():
-    from ingest.contracts import load_contracts
-    from ingest.quality import build_suite, validate_frame
+    from ingest.gx import build_suite, validate_frame
+    from ingest.landing.contracts import load_contracts
 
     decl, events = simulate_day(dt.date(2012, 2, 29), 500, 3)
     contracts = load_contracts()

@@ -1,20 +1,24 @@
 """Landing contracts at the door: good files load with lineage, bad files go to quarantine with
 a reason a person can act on, the rest of the batch still loads, re-runs change nothing."""
+
 from __future__ import annotations
 
 import gzip
-import os
 import json
+import os
 import shutil
 
 import duckdb
 import pytest
 
-from ingest import pipeline
-from ingest.loader import discover, load_file
+from ingest.landing.load import discover, load_file
+from ingest.run import pipeline
 
 DECL_HEADER = "declaration_id,declaration_type,transport_mode,customs_office,declarant_id,aeo_flag,oga_required,pre_arrival_flag,declared_value_krw"
-GOOD_DECL = DECL_HEADER + "\nIM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1000\nIM200601030000002,IMPORT,SEA,030,BR00002,Y,N,Y,2000\n"
+GOOD_DECL = (
+    DECL_HEADER
+    + "\nIM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1000\nIM200601030000002,IMPORT,SEA,030,BR00002,Y,N,Y,2000\n"
+)
 
 
 def _gz(path, text: str, encoding="utf-8"):
@@ -42,14 +46,19 @@ def test_good_files_load_with_lineage(sample_home):
     outcomes = pipeline.load(sample_home, "batch-1")
     assert {o.status for o in outcomes} == {"loaded"}
     assert len(outcomes) == 8
-    lineage = _rows(sample_home, """
+    lineage = _rows(
+        sample_home,
+        """
         SELECT count(*), count(DISTINCT _source_file), min(_source_line), count(*) FILTER (WHERE _source_sha256 IS NULL
-               OR _batch_id <> 'batch-1' OR _loaded_at IS NULL) FROM raw.clearance_events""")[0]
+               OR _batch_id <> 'batch-1' OR _loaded_at IS NULL) FROM raw.clearance_events""",
+    )[0]
     assert lineage[0] > 0 and lineage[1] == 4 and lineage[2] == 2 and lineage[3] == 0
     m = _manifest(sample_home)
     assert (m.rows_landed == m.rows_loaded + m.rows_quarantined).all()
-    assert m.rows_loaded.sum() == sum(_rows(sample_home, f"SELECT count(*) FROM raw.{k}")[0][0]
-                                      for k in ("clearance_declarations", "clearance_events"))
+    assert m.rows_loaded.sum() == sum(
+        _rows(sample_home, f"SELECT count(*) FROM raw.{k}")[0][0]
+        for k in ("clearance_declarations", "clearance_events")
+    )
 
 
 def test_loading_again_is_a_no_op(sample_home):
@@ -75,13 +84,28 @@ def test_same_content_under_another_name_is_quarantined(sample_home):
 
 
 BAD_CASES = {
-    "unknown_code": (GOOD_DECL.replace("IMPORT,SEA", "IMPORT,SHIP"), "out_of_contract", ["transport_mode", "SHIP", "line"]),
-    "missing_column": (GOOD_DECL.replace(",declared_value_krw", "").replace(",1000\n", "\n").replace(",2000\n", "\n"),
-                       "header_mismatch", ["declared_value_krw"]),
-    "renamed_column": (GOOD_DECL.replace("customs_office", "office_code"), "header_mismatch", ["office_code", "customs_office"]),
+    "unknown_code": (
+        GOOD_DECL.replace("IMPORT,SEA", "IMPORT,SHIP"),
+        "out_of_contract",
+        ["transport_mode", "SHIP", "line"],
+    ),
+    "missing_column": (
+        GOOD_DECL.replace(",declared_value_krw", "").replace(",1000\n", "\n").replace(",2000\n", "\n"),
+        "header_mismatch",
+        ["declared_value_krw"],
+    ),
+    "renamed_column": (
+        GOOD_DECL.replace("customs_office", "office_code"),
+        "header_mismatch",
+        ["office_code", "customs_office"],
+    ),
     "wrong_type": (GOOD_DECL.replace(",1000\n", ",12OO\n"), "out_of_contract", ["declared_value_krw"]),
     "missing_required": (GOOD_DECL.replace(",040,", ",,"), "out_of_contract", ["customs_office", "empty"]),
-    "duplicate_key": (GOOD_DECL + "IM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1001\n", "out_of_contract", ["declaration_id", "unique"]),
+    "duplicate_key": (
+        GOOD_DECL + "IM200601030000001,IMPORT,AIR,040,BR00001,N,N,N,1001\n",
+        "out_of_contract",
+        ["declaration_id", "unique"],
+    ),
     "out_of_range": (GOOD_DECL.replace(",1000\n", ",-5\n"), "out_of_contract", ["declared_value_krw", "minimum"]),
     "header_only": (DECL_HEADER + "\n", "header_only", ["no rows"]),
     "empty": ("", "empty_file", ["empty"]),
@@ -109,7 +133,13 @@ def test_bad_file_is_quarantined_and_the_rest_still_loads(sample_home, case):
     assert sum(x.status == "loaded" for x in outcomes.values()) == 8
     m = _manifest(sample_home)
     assert (m.rows_landed.fillna(0) == m.rows_loaded + m.rows_quarantined).all()
-    assert _rows(sample_home, "SELECT count(*) FROM raw.clearance_declarations WHERE _source_file = 'clearance_declarations_20060103.csv.gz'")[0][0] == 0
+    assert (
+        _rows(
+            sample_home,
+            "SELECT count(*) FROM raw.clearance_declarations WHERE _source_file = 'clearance_declarations_20060103.csv.gz'",
+        )[0][0]
+        == 0
+    )
 
 
 def test_a_door_breach_is_reported_before_a_type_breach_and_nothing_is_written(home):
@@ -137,8 +167,11 @@ def test_door_line_numbers_count_the_repeats_set_aside(home):
 
 def test_not_gzip_and_truncated_gzip(home):
     (home.landing / "clearance_declarations_20060103.csv.gz").write_text(GOOD_DECL)
-    whole = gzip.compress((GOOD_DECL * 1).encode() + b"".join(
-        f"IM2006010300{i:05d},IMPORT,AIR,040,BR00001,N,N,N,1\n".encode() for i in range(10, 5000)), mtime=0)
+    whole = gzip.compress(
+        (GOOD_DECL * 1).encode()
+        + b"".join(f"IM2006010300{i:05d},IMPORT,AIR,040,BR00001,N,N,N,1\n".encode() for i in range(10, 5000)),
+        mtime=0,
+    )
     (home.landing / "clearance_declarations_20060104.csv.gz").write_bytes(whole[: len(whole) // 2])
     outcomes = {o.file_name: o for o in pipeline.load(home, "b1")}
     assert outcomes["clearance_declarations_20060103.csv.gz"].reason_code == "not_gzip"
@@ -183,12 +216,12 @@ def test_data_date_after_the_run_waits(sample_home):
 
 
 def test_recorded_files_are_not_hashed_again(sample_home, monkeypatch):
-    from ingest import loader
+    from ingest.landing import discover as discovery
 
     pipeline.load(sample_home, "b1")
     hashed = []
-    real = loader.sha256_of
-    monkeypatch.setattr(loader, "sha256_of", lambda p: hashed.append(p.name) or real(p))
+    real = discovery.sha256_of
+    monkeypatch.setattr(discovery, "sha256_of", lambda p: hashed.append(p.name) or real(p))
     assert discover(sample_home) == []
     assert hashed == []
     # A corrected delivery under a known name is noticed even with an old modification time.

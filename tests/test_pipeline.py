@@ -1,4 +1,5 @@
 """dbt build, incremental nights, mart checks, publishing and the command line, without Airflow."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,9 @@ import subprocess
 import duckdb
 import pytest
 
-from ingest import pipeline
-from ingest.publish import PublishFailed
-from tests.conftest import BIN, PROJECT
+from ingest.run import pipeline
+from ingest.run.publish import PublishFailed
+from tests.conftest import BIN
 
 
 def _table(path, sql):
@@ -33,8 +34,13 @@ def test_dbt_build_runs_models_unit_tests_and_data_tests(sample_home):
     assert {"model", "test", "unit_test"} <= kinds
     assert not result.failures
     names = {n["name"] for n in result.nodes}
-    assert {"stg_clearance__declarations", "stg_clearance__events", "int_declaration_milestones",
-            "trs_release_time", "trs_segment_time"} <= names
+    assert {
+        "stg_clearance__declarations",
+        "stg_clearance__events",
+        "int_declaration_milestones",
+        "trs_release_time",
+        "trs_segment_time",
+    } <= names
 
 
 def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path):
@@ -45,8 +51,10 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
         pipeline.load(home, f"night-{day}")
         pipeline.build(home)
     cols = "* EXCLUDE (source_refreshed_at)"
-    incremental = {m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}")
-                   for m in ("trs_release_time", "trs_segment_time", "cs_inspection_performance")}
+    incremental = {
+        m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}")
+        for m in ("trs_release_time", "trs_segment_time", "cs_inspection_performance")
+    }
     pipeline.build(home, full_refresh=True)
     for mart, df in incremental.items():
         full = _table(home.warehouse, f"SELECT {cols} FROM marts.{mart} {MART_ORDER}")
@@ -60,7 +68,7 @@ def test_checks_then_atomic_publish(sample_home):
     results = pipeline.check(sample_home)
     assert all(r.success for r in results) and {r.name for r in results} >= {"trs_release_time", "trs_segment_time"}
     first = pipeline.publish(sample_home, "b1")
-    served = sample_home.serving / "marts.duckdb"
+    served = sample_home.snapshot
     con = duckdb.connect(str(served), read_only=True)
     try:
         n = con.execute("SELECT count(*) FROM trs_release_time").fetchone()[0]
@@ -77,12 +85,12 @@ def test_checks_then_atomic_publish(sample_home):
 def test_failed_publish_leaves_previous_snapshot(sample_home, monkeypatch):
     import errno
 
-    from ingest import publish as publisher
+    from ingest.run import publish as publisher
 
     pipeline.load(sample_home, "b1")
     pipeline.build(sample_home)
     first = pipeline.publish(sample_home, "b1")
-    before = (sample_home.serving / "marts.duckdb").read_bytes()
+    before = sample_home.snapshot.read_bytes()
     parquet_before = os.readlink(sample_home.serving / "parquet")
 
     def disk_full(*args, **kwargs):
@@ -91,14 +99,14 @@ def test_failed_publish_leaves_previous_snapshot(sample_home, monkeypatch):
     monkeypatch.setattr(publisher.pq, "write_table", disk_full)
     with pytest.raises(PublishFailed, match="previous snapshot is still served"):
         pipeline.publish(sample_home, "b2")
-    assert (sample_home.serving / "marts.duckdb").read_bytes() == before
+    assert sample_home.snapshot.read_bytes() == before
     assert os.readlink(sample_home.serving / "parquet") == parquet_before
-    assert json.loads((sample_home.serving / "snapshot.json").read_text())["snapshot_id"] == first["snapshot_id"]
+    assert json.loads(sample_home.snapshot_info.read_text())["snapshot_id"] == first["snapshot_id"]
     assert not list(sample_home.serving.glob(".marts.*")), "no temporary file left behind"
 
 
 def test_failing_mart_check_blocks_publish(sample_home, monkeypatch):
-    from ingest import quality
+    from ingest.run import mart_checks as quality
 
     pipeline.load(sample_home, "b1")
     pipeline.build(sample_home)
@@ -106,14 +114,15 @@ def test_failing_mart_check_blocks_publish(sample_home, monkeypatch):
 
     def stricter():
         checks = original()
-        checks[0]["expectations"].append({"type": "expect_column_values_to_be_between",
-                                          "kwargs": {"column": "median_hours", "max_value": 1}})
+        checks[0]["expectations"].append(
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "median_hours", "max_value": 1}}
+        )
         return checks
 
     monkeypatch.setattr(quality, "_mart_checks", stricter)
     with pytest.raises(pipeline.MartChecksFailed, match="median_hours"):
         pipeline.run(sample_home, dt.date(2026, 11, 24), log=lambda *_: None)
-    assert not (sample_home.serving / "marts.duckdb").exists()
+    assert not sample_home.snapshot.exists()
 
 
 def test_cli_run_status_and_same_marts_as_steps(sample_home, tmp_path):
@@ -129,10 +138,13 @@ def test_cli_run_status_and_same_marts_as_steps(sample_home, tmp_path):
     # A second run of the same day changes nothing.
     again = subprocess.run([str(BIN / "swpm"), "run", "--date", "2026-11-24"], env=env, capture_output=True, text=True)
     assert "snapshot already current" in again.stdout
-    assert json.loads((sample_home.serving / "snapshot.json").read_text()) == info["snapshot"]
+    assert json.loads(sample_home.snapshot_info.read_text()) == info["snapshot"]
 
 
 def test_cli_rejects_bad_arguments(tmp_path):
-    res = subprocess.run([str(BIN / "swpm"), "--home", str(tmp_path), "generate", "--start", "2006-13-01", "--days", "1"],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [str(BIN / "swpm"), "--home", str(tmp_path), "generate", "--start", "2006-13-01", "--days", "1"],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2 and "not a date" in res.stderr

@@ -1,5 +1,6 @@
 """The performance report: built from the published snapshot only, figures equal to the marts,
 "no data yet" panels for missing marts, self-contained, and rendered by a real headless browser."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,16 +13,22 @@ from html.parser import HTMLParser
 import duckdb
 import pytest
 
-from ingest import pipeline, report
 from ingest.config import Home
+from ingest.run import pipeline
+from ingest.serving import report
 
 ALL_CHARTS = [cid for cid, _, _ in report.CHART_META.values()]
 TRS_CHARTS = {"air-import-release", "release-by-mode", "release-by-channel"}
 
 # Marts of the sample world's other sources (everything but the C/S mart, whose KCS input is
 # real data, is drawn from the sample world alone; the clearance log feeds the C/S chart).
-OTHER_MARTS = ("cost_benefit_yearly", "satisfaction_yearly", "usage_rate_yearly", "sla_indicator_monthly",
-               "cs_inspection_performance")
+OTHER_MARTS = (
+    "cost_benefit_yearly",
+    "satisfaction_yearly",
+    "usage_rate_yearly",
+    "sla_indicator_monthly",
+    "cs_inspection_performance",
+)
 
 
 class _Tables(HTMLParser):
@@ -79,7 +86,8 @@ def _f(v, digits=2):
 @pytest.fixture(scope="module")
 def every_mart(tmp_path_factory):
     """A real nightly run over a small sample world of every source kind, then the report and dbt docs."""
-    from ingest.sample_world import SampleSpec, generate_all
+    from ingest.sample_world.registry import generate_all
+    from ingest.sample_world.spec import SampleSpec
     from tests.conftest import SAMPLE_DAYS, SAMPLE_SEED
 
     home = Home.resolve(tmp_path_factory.mktemp("report") / "home").ensure()
@@ -94,9 +102,9 @@ def published(every_mart, tmp_path_factory):
     """The same snapshot without the marts other than TRS, as a second serving folder (a
     deployment whose other sources have not delivered yet)."""
     home = Home.resolve(tmp_path_factory.mktemp("report_trs") / "home").ensure()
-    shutil.copy2(every_mart[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
-    shutil.copy2(every_mart[0].serving / "snapshot.json", home.serving / "snapshot.json")
-    con = duckdb.connect(str(home.serving / "marts.duckdb"))
+    shutil.copy2(every_mart[0].snapshot, home.snapshot)
+    shutil.copy2(every_mart[0].serving / "snapshot.json", home.snapshot_info)
+    con = duckdb.connect(str(home.snapshot))
     try:
         for mart in OTHER_MARTS:
             con.execute(f"DROP TABLE {mart}")
@@ -117,7 +125,7 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
     assert {c for c, s in page.states.items() if s == "ok"} == TRS_CHARTS
     for mart in ("cost_benefit_yearly", "satisfaction_yearly", "sla_indicator_monthly", "cs_inspection_performance"):
         assert f"No data yet: the mart {mart} is not in the published snapshot yet" in text
-    snap_id = json.loads((home.serving / "snapshot.json").read_text())["snapshot_id"]
+    snap_id = json.loads(home.snapshot_info.read_text())["snapshot_id"]
     assert snap_id in text and "Source mart: <code>trs_release_time</code>" in text
     # Both documentation sites exist and are linked relative to the report.
     full_home, full_path = every_mart
@@ -134,28 +142,37 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
 def test_release_time_figures_equal_the_mart(published):
     home, path = published
     tables = _parse(path).tables
-    served = home.serving / "marts.duckdb"
-    expected = _sql(served, """
+    served = home.snapshot
+    expected = _sql(
+        served,
+        """
         SELECT year(period_start), declarations, released, mean_hours / 24, median_hours / 24, p90_hours / 24
         FROM trs_release_time WHERE period_type = 'year' AND grouping_set = 'period+type+mode'
-          AND declaration_type = 'import' AND transport_mode = 'air' ORDER BY 1""")
+          AND declaration_type = 'import' AND transport_mode = 'air' ORDER BY 1""",
+    )
     header, rows = tables["air-import-release"]
     assert header == ["year", "declarations", "released", "mean days", "median days", "p90 days"]
     assert rows == [[str(y), f"{n:,}", f"{r:,}", _f(a), _f(m), _f(p)] for y, n, r, a, m, p in expected]
     assert [r[0] for r in rows] == ["2006", "2011"]
 
-    by_channel = _sql(served, """
+    by_channel = _sql(
+        served,
+        """
         SELECT year(period_start), channel, median_hours / 24 FROM trs_release_time
         WHERE period_type = 'year' AND grouping_set = 'period+type+mode+channel' AND declaration_type = 'import'
-          AND transport_mode = 'air' AND channel IN ('green', 'yellow', 'red')""")
+          AND transport_mode = 'air' AND channel IN ('green', 'yellow', 'red')""",
+    )
     header, rows = tables["release-by-channel"]
     cells = {(r[0], h.split()[0]): v for r in rows for h, v in zip(header[1:], r[1:])}
     assert cells == {(str(y), ch): _f(v) for y, ch, v in by_channel}
 
-    by_mode = _sql(served, """
+    by_mode = _sql(
+        served,
+        """
         SELECT year(period_start), transport_mode, median_hours / 24 FROM trs_release_time
         WHERE period_type = 'year' AND grouping_set = 'period+type+mode' AND declaration_type = 'import'
-          AND transport_mode IN ('air', 'sea', 'land')""")
+          AND transport_mode IN ('air', 'sea', 'land')""",
+    )
     header, rows = tables["release-by-mode"]
     cells = {(r[0], h.split()[0]): v for r in rows for h, v in zip(header[1:], r[1:])}
     assert cells == {(str(y), m): _f(v) for y, m, v in by_mode}
@@ -180,42 +197,56 @@ def test_every_chart_drawn_from_every_mart_with_figures_equal(every_mart):
     home, path = every_mart
     page = _parse(path)
     assert page.states == {cid: "ok" for cid in ALL_CHARTS}
-    served = home.serving / "marts.duckdb"
+    served = home.snapshot
 
     header, rows = page.tables["cost-benefit"]
-    expected = _sql(served, "SELECT year, investment_krw / 1e9, cumulative_investment_krw / 1e9, booked_savings_krw / 1e9, "
-                            "cumulative_savings_krw / 1e9, net_cumulative_position_krw / 1e9, roi_to_date "
-                            "FROM cost_benefit_yearly ORDER BY year")
+    expected = _sql(
+        served,
+        "SELECT year, investment_krw / 1e9, cumulative_investment_krw / 1e9, booked_savings_krw / 1e9, "
+        "cumulative_savings_krw / 1e9, net_cumulative_position_krw / 1e9, roi_to_date "
+        "FROM cost_benefit_yearly ORDER BY year",
+    )
     assert [[r[0].split()[0]] + r[1:] for r in rows] == [
-        [str(y)] + [_f(v) for v in vals[:-1]] + [_f(vals[-1], 3)] for y, *vals in expected]
-    be_year = _sql(served, "SELECT min(year) FROM cost_benefit_yearly WHERE cumulative_savings_krw >= cumulative_investment_krw")[0][0]
+        [str(y)] + [_f(v) for v in vals[:-1]] + [_f(vals[-1], 3)] for y, *vals in expected
+    ]
+    be_year = _sql(
+        served, "SELECT min(year) FROM cost_benefit_yearly WHERE cumulative_savings_krw >= cumulative_investment_krw"
+    )[0][0]
     assert be_year == _sql(served, "SELECT any_value(break_even_year) FROM cost_benefit_yearly")[0][0]
     assert [r[0] for r in rows if "break-even" in r[0]] == [f"{be_year} (break-even)"]
     assert f"break-even {be_year}" in path.read_text(encoding="utf-8")
 
     _, rows = page.tables["satisfaction-usage"]
-    sat = dict(_sql(served, "SELECT year, mean_score_100 FROM satisfaction_yearly WHERE segment = 'ALL' AND item = 'ALL'"))
+    sat = dict(
+        _sql(served, "SELECT year, mean_score_100 FROM satisfaction_yearly WHERE segment = 'ALL' AND item = 'ALL'")
+    )
     use = dict(_sql(served, "SELECT year, usage_rate_pct FROM usage_rate_yearly"))
     assert sat and use
     assert rows == [[str(y), _f(sat.get(y)), _f(use.get(y))] for y in sorted(set(sat) | set(use))]
 
     _, rows = page.tables["sla-attainment"]
-    expected = _sql(served, "SELECT indicator_code, strftime(period_start, '%Y-%m'), measured_value, attainment "
-                            "FROM sla_indicator_monthly WHERE period_type = 'month' ORDER BY 1, 2")
+    expected = _sql(
+        served,
+        "SELECT indicator_code, strftime(period_start, '%Y-%m'), measured_value, attainment "
+        "FROM sla_indicator_monthly WHERE period_type = 'month' ORDER BY 1, 2",
+    )
     assert rows == [[i, m, _f(v, 3), a or "–"] for i, m, v, a in expected]
 
     _, rows = page.tables["cs-inspection"]
-    expected = _sql(served, """
+    expected = _sql(
+        served,
+        """
         SELECT strftime(period_start, '%Y-%m'), source, inspections, detections, inspection_rate, hit_rate
         FROM cs_inspection_performance WHERE period_type = 'month' AND customs_office = 'ALL'
-          AND transport_mode = 'ALL' AND import_type = 'ALL' ORDER BY source, 1""")
+          AND transport_mode = 'ALL' AND import_type = 'ALL' ORDER BY source, 1""",
+    )
     assert rows == [[m, s, f"{i:,}", f"{d:,}", _f(ir, 4), _f(hr, 4)] for m, s, i, d, ir, hr in expected]
 
 
 def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
     home = Home.resolve(tmp_path / "home").ensure()
-    shutil.copy2(every_mart[0].serving / "marts.duckdb", home.serving / "marts.duckdb")
-    con = duckdb.connect(str(home.serving / "marts.duckdb"))
+    shutil.copy2(every_mart[0].snapshot, home.snapshot)
+    con = duckdb.connect(str(home.snapshot))
     try:
         con.execute("ALTER TABLE cost_benefit_yearly RENAME cumulative_savings_krw TO savings_to_date")
         con.execute("DELETE FROM sla_indicator_monthly")
@@ -269,9 +300,22 @@ def _render(page, tmp_path, name, extra=""):
     """The page with an error hook and a render probe injected, through headless chromium."""
     probe = tmp_path / name
     probe.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + CHECK_SCRIPT + extra, 1))
-    res = subprocess.run([_chromium(), "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-                          "--user-data-dir=" + str(tmp_path / "chromium-profile"), "--virtual-time-budget=5000",
-                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-first-run",
+            "--user-data-dir=" + str(tmp_path / "chromium-profile"),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     dom = res.stdout
     errors = re.search(r'data-js-errors="([^"]*)"', dom)

@@ -1,6 +1,7 @@
 """Re-runs and late data: the same day three times gives byte-identical marts; a file that
 arrives late for a past day is taken by the next night, whose marts then equal a run that had
 every file from the start."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +12,9 @@ import shutil
 import duckdb
 import pytest
 
-from ingest import pipeline
 from ingest.config import PUBLISHED_MARTS, Home
-from ingest.generate import generate
+from ingest.run import pipeline
+from ingest.sample_world.clearance import generate
 from tests.test_crash_recovery import mart_digests
 
 DAYS = [dt.date(2006, 1, 1), dt.date(2006, 1, 2), dt.date(2011, 6, 1)]
@@ -40,10 +41,15 @@ def _home(tmp_path, files, days) -> Home:
 
 def _published(home: Home) -> dict:
     """Digest of every mart as published, and of its Parquet file's bytes."""
-    info = json.loads((home.serving / "snapshot.json").read_text())
-    return {m: (info["marts"][m]["sha256"], info["marts"][m]["rows"],
-                hashlib.sha256((home.serving / "parquet" / f"{m}.parquet").read_bytes()).hexdigest())
-            for m in PUBLISHED_MARTS}
+    info = json.loads(home.snapshot_info.read_text())
+    return {
+        m: (
+            info["marts"][m]["sha256"],
+            info["marts"][m]["rows"],
+            hashlib.sha256((home.serving / "parquet" / f"{m}.parquet").read_bytes()).hexdigest(),
+        )
+        for m in PUBLISHED_MARTS
+    }
 
 
 def test_the_same_day_three_times_gives_byte_identical_marts(tmp_path, files):
@@ -83,13 +89,17 @@ def test_a_late_file_is_taken_by_the_next_night_and_its_periods_recomputed(tmp_p
     # The same marts as a warehouse that had every file from the start.
     reference = _home(tmp_path / "reference", files, DAYS)
     pipeline.run(reference, dt.date(2011, 6, 8), **quiet)
-    assert mart_digests(home.serving / "marts.duckdb") == mart_digests(reference.serving / "marts.duckdb")
+    assert mart_digests(home.snapshot) == mart_digests(reference.snapshot)
 
 
 def _period_counts(home: Home) -> dict:
-    con = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    con = duckdb.connect(str(home.snapshot), read_only=True)
     try:
-        return {(t, p): n for t, p, n in con.execute(
-            "SELECT period_type, period_start, declarations FROM trs_release_time WHERE grouping_set = 'period'").fetchall()}
+        return {
+            (t, p): n
+            for t, p, n in con.execute(
+                "SELECT period_type, period_start, declarations FROM trs_release_time WHERE grouping_set = 'period'"
+            ).fetchall()
+        }
     finally:
         con.close()

@@ -3,6 +3,7 @@ build, not the whole history (dbt_project/macros/incremental.sql; at a real year
 difference between seconds and minutes a night). A bad row that comes tonight still fails
 tonight's build, a failed build leaves no gap (the next one checks the same rows again), and a
 full refresh checks every row."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +12,10 @@ import shutil
 import duckdb
 import pytest
 
-from ingest import pipeline
 from ingest.config import Home
-from ingest.generate import generate
-from ingest.transform import DbtFailed
+from ingest.run import pipeline
+from ingest.run.dbt import DbtFailed
+from ingest.sample_world.clearance import generate
 
 DAY = dt.date(2011, 6, 1)
 MILESTONE_TEST = "accepted_values_stg_clearance__events_milestone"
@@ -35,7 +36,7 @@ def test_night_tests_new_rows_a_failure_leaves_no_gap_and_full_refresh_tests_all
     pipeline.build(home)
     assert "'-infinity'::timestamp" in _compiled_test_sql(home)  # the first build tests every row
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        (tested_through,), = con.execute("SELECT loaded_through FROM meta.dbt_builds").fetchall()
+        ((tested_through,),) = con.execute("SELECT loaded_through FROM meta.dbt_builds").fetchall()
 
     # A row that got past the door (written straight into raw), loaded "tonight".
     with duckdb.connect(str(home.warehouse)) as con:
@@ -60,6 +61,8 @@ def test_night_tests_new_rows_a_failure_leaves_no_gap_and_full_refresh_tests_all
     pipeline.build(home, full_refresh=True)
     assert "'-infinity'::timestamp" in _compiled_test_sql(home)
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM staging.stg_clearance__events "
-                           "WHERE milestone = 'teleport'").fetchone()[0] == 0
+        assert (
+            con.execute("SELECT count(*) FROM staging.stg_clearance__events WHERE milestone = 'teleport'").fetchone()[0]
+            == 0
+        )
         assert con.execute("SELECT count(*) FROM meta.dbt_builds").fetchone()[0] == 2

@@ -1,5 +1,6 @@
 """Security: no secret in the repository, the snapshot read-only for readers, and no SQL built
 from what a file holds or how it is named (README, "Security")."""
+
 from __future__ import annotations
 
 import gzip
@@ -9,7 +10,8 @@ import subprocess
 import duckdb
 import pytest
 
-from ingest import pipeline
+from ingest.run import pipeline
+from ingest.serving.headline import headline
 from tests.conftest import PROJECT
 
 # Strings that look like credentials. A value counts as a placeholder (allowed) when it reads
@@ -20,7 +22,9 @@ SECRET_PATTERNS = [
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),  # GitHub token
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # Slack token
     re.compile(r"\bsk-[A-Za-z0-9]{32,}\b"),  # API secret keys of several vendors
-    re.compile(r"(?i)(?<![a-z])(password|passwd|secret|api_?key|token|pseudonym_key)\b[\"']?\s*[:=]\s*[\"']([^\"'\s]{8,})[\"']"),
+    re.compile(
+        r"(?i)(?<![a-z])(password|passwd|secret|api_?key|token|pseudonym_key)\b[\"']?\s*[:=]\s*[\"']([^\"'\s]{8,})[\"']"
+    ),
     re.compile(r"(?i)\b[a-z]+://[^/\s:@]+:([^@\s/]{6,})@"),  # credentials inside a URL
 ]
 PLACEHOLDER = re.compile(r"(?i)example|placeholder|not-a-secret|changeme|dummy|your[-_]|<|\$\{|\$\(|environ|getenv|xxx")
@@ -36,9 +40,13 @@ def find_secrets(text: str) -> list[str]:
 
 
 def test_the_scanner_finds_planted_secrets():
-    planted = ["-----BEGIN RSA " + "PRIVATE KEY-----", "AKIA" + "Q3EXAMPL3KEY1234",
-               'password = "' + "hunter2hunter2" + '"', "postgresql://swpm:" + "s3cr3tpw@db/swpm",
-               "SWPM_PSEUDONYM_KEY: '" + "9f8e7d6c5b4a39281706" + "'"]
+    planted = [
+        "-----BEGIN RSA " + "PRIVATE KEY-----",
+        "AKIA" + "Q3EXAMPL3KEY1234",
+        'password = "' + "hunter2hunter2" + '"',
+        "postgresql://swpm:" + "s3cr3tpw@db/swpm",
+        "SWPM_PSEUDONYM_KEY: '" + "9f8e7d6c5b4a39281706" + "'",
+    ]
     for text in planted:
         assert find_secrets(text), text
     assert not find_secrets('password = os.environ["SWPM_DB_PASSWORD"]')
@@ -61,16 +69,16 @@ def test_no_secret_in_tracked_files():
 
 
 def test_readers_open_the_snapshot_read_only(home, monkeypatch):
-    con = duckdb.connect(str(home.serving / "marts.duckdb"))
+    con = duckdb.connect(str(home.snapshot))
     con.execute("CREATE TABLE trs_release_time AS SELECT 1 AS x")
     con.close()
     opened = []
     real = duckdb.connect
     monkeypatch.setattr(duckdb, "connect", lambda path, **kw: opened.append((str(path), kw)) or real(path, **kw))
     with pytest.raises(duckdb.Error):  # the table lacks the headline's columns; the open is what counts
-        pipeline.headline(home)
+        headline(home)
     assert opened and all(kw.get("read_only") for p, kw in opened if p.endswith("marts.duckdb"))
-    reader = real(str(home.serving / "marts.duckdb"), read_only=True)
+    reader = real(str(home.snapshot), read_only=True)
     try:
         with pytest.raises(duckdb.Error, match="(?i)read.only"):
             reader.execute("CREATE TABLE tampered AS SELECT 1")
@@ -84,8 +92,10 @@ HEADER = "declaration_id,declaration_type,transport_mode,customs_office,declaran
 def test_file_content_is_never_pasted_into_sql(home):
     """Values and names that are SQL end up as data or as a clear refusal, never as statements."""
     injected = "x'); DROP TABLE meta.file_manifest; --"
-    text = (HEADER + f"\nIM200601030000001,IMPORT,AIR,040,\"{injected}\",N,N,N,1000\n"
-            f"IM200601030000002,IMPORT,AIR,040,BR00002,N,N,N,\"1); DROP TABLE raw.clearance_events; --\"\n")
+    text = (
+        HEADER + f'\nIM200601030000001,IMPORT,AIR,040,"{injected}",N,N,N,1000\n'
+        f'IM200601030000002,IMPORT,AIR,040,BR00002,N,N,N,"1); DROP TABLE raw.clearance_events; --"\n'
+    )
     (home.landing / "clearance_declarations_20060103.csv.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
     [o] = pipeline.load(home, "b1")
     assert o.status == "quarantined" and o.reason_code == "out_of_contract"

@@ -1,5 +1,6 @@
 """A BI reader querying serving/marts.duckdb read-only while a nightly run loads, builds and
 publishes never sees a half-published state and is never blocked."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ import time
 
 import duckdb
 
-from ingest import pipeline
+from ingest.run import pipeline
 
 # Another process, as a BI tool is: open, read every mart, compare with the snapshot's own
 # manifest, close; over and over until told to stop.
@@ -47,7 +48,7 @@ def test_concurrent_reader_never_sees_a_half_published_state(home, sample_landin
     night("2006")
     first = pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None).published
     stop, out = tmp_path / "stop", tmp_path / "reader.json"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(home.serving / "marts.duckdb"), str(stop), str(out)])
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(home.snapshot), str(stop), str(out)])
     try:
         time.sleep(1.0)
         run_started = time.time()
@@ -75,12 +76,12 @@ def test_concurrent_reader_never_sees_a_half_published_state(home, sample_landin
     assert set(by_id) <= {first["snapshot_id"], *ids}
     assert len(by_id) >= 2, "the reader should have crossed at least one swap"
     # Before the second night's publish: the first snapshot (two nights of 400); after: all four.
-    assert {d for (_, d), in by_id.values()} <= {800, 1600}
+    assert {d for ((_, d),) in by_id.values()} <= {800, 1600}
     assert next(iter(by_id[first["snapshot_id"]]))[1] == 800
     during = [s for s in seen if run_started < s["at"] < run_ended]
     assert len(during) > 10, "the reader kept reading while the night's load and build ran"
     assert all(s["snapshot"] in (first["snapshot_id"], second["snapshot_id"]) for s in during)
-    con = duckdb.connect(str(home.serving / "marts.duckdb"), read_only=True)
+    con = duckdb.connect(str(home.snapshot), read_only=True)
     try:
         assert con.execute("SELECT snapshot_id FROM snapshot_info").fetchone()[0] == ids[-1]
     finally:

@@ -1,5 +1,6 @@
 """The loader's contract options for formats other than the clearance logs: plain CSV with a
 'missing' marker and day-first timestamps, XLSX sheets below title rows, keyed pseudonyms."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from ingest import contracts, loader, pseudonymise
+from ingest.landing import contracts, pseudonymise
+from ingest.landing import load as loader
 
 CONTRACTS = {
     "fmt_tickets.yml": """
@@ -66,7 +68,9 @@ def _ledger(path, sheet="Ledger", amount=1_500_000_000):
 
 def _raw(home, table):
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        return con.execute(f"SELECT * EXCLUDE (_batch_id, _loaded_at) FROM raw.{table} ORDER BY _source_line").fetchall()
+        return con.execute(
+            f"SELECT * EXCLUDE (_batch_id, _loaded_at) FROM raw.{table} ORDER BY _source_line"
+        ).fetchall()
 
 
 def test_plain_csv_with_missing_marker_day_first_times_and_pseudonyms(home, custom_contracts):
@@ -115,15 +119,17 @@ def test_xlsx_sheet_below_title_rows_loads_with_spreadsheet_line_numbers(home, c
     outcome = loader.load_file(home, path, "b1")
     assert outcome.status == "loaded", outcome.message
     rows = [(r[0], r[1], r[2], r[3], r[5]) for r in _raw(home, "fmt_ledger")]
-    assert rows == [(2006, "Establishment", 1_500_000_000, path.name, 4),
-                    (2007, "Operation", 20_000_000, path.name, 6)]
+    assert rows == [(2006, "Establishment", 1_500_000_000, path.name, 4), (2007, "Operation", 20_000_000, path.name, 6)]
 
 
-@pytest.mark.parametrize("fault, code, words", [
-    ("sheet", "wrong_sheet", ["'Ledger'", "Sheet1"]),
-    ("amount", "out_of_contract", ["Amount (KRW)", "BIGINT", "line(s) [4]"]),
-    ("not_xlsx", "not_xlsx", [".xlsx"]),
-])
+@pytest.mark.parametrize(
+    "fault, code, words",
+    [
+        ("sheet", "wrong_sheet", ["'Ledger'", "Sheet1"]),
+        ("amount", "out_of_contract", ["Amount (KRW)", "BIGINT", "line(s) [4]"]),
+        ("not_xlsx", "not_xlsx", [".xlsx"]),
+    ],
+)
 def test_bad_xlsx_is_quarantined_with_a_reason(home, custom_contracts, fault, code, words):
     path = home.landing / "fmt_ledger_20081231.xlsx"
     if fault == "sheet":
@@ -142,9 +148,12 @@ def test_bad_xlsx_is_quarantined_with_a_reason(home, custom_contracts, fault, co
 def test_a_bad_identifier_is_not_quoted_in_clear_in_the_manifest(home, custom_contracts):
     """A pseudonymised column's bad value is withheld from the reason: the manifest is in the warehouse."""
     contract_path = custom_contracts / "fmt_tickets.yml"
-    contract_path.write_text(contract_path.read_text().replace(
-        "{name: owner, type: VARCHAR, required: false, pseudonymise: true}",
-        "{name: owner, type: VARCHAR, required: false, pseudonymise: true, regex: '^Caller \\\\d+$'}"))
+    contract_path.write_text(
+        contract_path.read_text().replace(
+            "{name: owner, type: VARCHAR, required: false, pseudonymise: true}",
+            "{name: owner, type: VARCHAR, required: false, pseudonymise: true, regex: '^Caller \\\\d+$'}",
+        )
+    )
     path = home.landing / "fmt_tickets_20160304.csv"
     path.write_text("number,opened_at,owner,hours\nT1,4/3/2016 01:16,Kim Minsu 010-1234,1\n")
     outcome = loader.load_file(home, path, "b1")

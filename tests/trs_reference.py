@@ -1,5 +1,6 @@
 """An independent computation of TRS release-time statistics, straight from the landed files
 (pandas + numpy, no DuckDB, no dbt), to check the marts against."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,9 @@ import pandas as pd
 
 def declarations_from_landing(landing: Path) -> pd.DataFrame:
     decl = pd.concat([pd.read_csv(p, dtype=str) for p in sorted(landing.glob("clearance_declarations_*.csv.gz"))])
-    ev = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(landing.glob("clearance_events_*.csv.gz"))])
+    ev = pd.concat(
+        [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(landing.glob("clearance_events_*.csv.gz"))]
+    )
     ev["t"] = pd.to_datetime(ev.event_time)
     first = ev.groupby(["declaration_id", "event_type"]).t.min().unstack()
     last = ev.groupby(["declaration_id", "event_type"]).t.max().unstack()

@@ -2,6 +2,7 @@
 DuckDB connection to serving/marts.duckdb, and one dataset per mart found in the snapshot (so a
 mart added to dbt_project/models/marts/ appears after the next publish and a re-run). Safe to
 run again: existing entries are updated, not duplicated."""
+
 import os
 
 import duckdb
@@ -16,8 +17,10 @@ URI = f"duckdb:///{SNAPSHOT}?access_mode=read_only"
 def marts_in_snapshot() -> list[str]:
     con = duckdb.connect(SNAPSHOT, read_only=True)
     try:
-        rows = con.execute("SELECT table_name FROM information_schema.tables "
-                           "WHERE table_schema = 'main' AND table_name <> 'snapshot_info' ORDER BY 1").fetchall()
+        rows = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_name <> 'snapshot_info' ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     return [r[0] for r in rows]

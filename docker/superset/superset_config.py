@@ -1,5 +1,6 @@
 """Superset settings for the swpm deployment: secrets and the metadata database from the
 environment (docker-compose.yml passes them from .env), nothing in clear here."""
+
 import os
 
 SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]

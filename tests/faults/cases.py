@@ -6,6 +6,7 @@ the column or line, what to do). A case that cannot apply to a contract (no type
 unique key, ...) says why instead. CSV-only cases (delimiter, gzip, very long line) are replaced
 by spreadsheet ones (wrong sheet, not a zip) for XLSX contracts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ingest.contracts import Column, Contract
+from ingest.landing.contracts import Column, Contract
 
 KOREAN = "수입신고 서류 심사"  # 'import declaration document review'
 HUGE_CHARS = 3_000_000  # a line of several megabytes
@@ -50,15 +51,17 @@ class NotApplicable:
 
 # ---- reading and writing a contract's files -------------------------------------------------
 
+
 def read_table(path: Path, contract: Contract) -> Table:
     if contract.file_format == "xlsx":
-        from ingest.loader import _cell_text
         import openpyxl
+
+        from ingest.landing.read import cell_text
 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             sheet = book[contract.sheet] if contract.sheet else book.worksheets[0]
-            rows = [[_cell_text(c) for c in r] for r in sheet.iter_rows(min_row=contract.header_row, values_only=True)]
+            rows = [[cell_text(c) for c in r] for r in sheet.iter_rows(min_row=contract.header_row, values_only=True)]
         finally:
             book.close()
         width = len(contract.column_names)
@@ -73,8 +76,16 @@ def read_table(path: Path, contract: Contract) -> Table:
     return Table(parsed[0], [[None if v in nulls else v for v in r] for r in parsed[1:] if r])
 
 
-def write_csv(contract: Contract, table: Table, *, delimiter: str | None = None, encoding: str | None = None,
-              bom: bool = False, crlf: bool = False, compress: bool | None = None) -> bytes:
+def write_csv(
+    contract: Contract,
+    table: Table,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    bom: bool = False,
+    crlf: bool = False,
+    compress: bool | None = None,
+) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter or contract.delimiter, lineterminator="\r\n" if crlf else "\n")
     null = contract.null_strings[0] if contract.null_strings else ""
@@ -112,10 +123,11 @@ def rename(good_name: str, contract: Contract, index: int) -> str:
     if not m or "data_date" not in m.groupdict():
         raise AssertionError(f"{contract.source_kind}: file_name needs a (?P<data_date>YYYYMMDD) group")
     day = (dt.date(2031, 1, 1) + dt.timedelta(days=index)).strftime("%Y%m%d")
-    return good_name[: m.start("data_date")] + day + good_name[m.end("data_date"):]
+    return good_name[: m.start("data_date")] + day + good_name[m.end("data_date") :]
 
 
 # ---- values ---------------------------------------------------------------------------------
+
 
 def _col(contract: Contract, name: str) -> Column:
     return next(c for c in contract.columns if c.name == name)
@@ -139,8 +151,14 @@ def _format_time(when: dt.datetime, col: Column, like: str | None) -> str:
 
 def _free_text(contract: Contract) -> Column | None:
     """A text column without codes or pattern: text there must arrive exactly as sent."""
-    return next((c for c in contract.columns if c.type.upper() == "VARCHAR" and not c.allowed
-                 and not c.regex and not c.pseudonymise), None)
+    return next(
+        (
+            c
+            for c in contract.columns
+            if c.type.upper() == "VARCHAR" and not c.allowed and not c.regex and not c.pseudonymise
+        ),
+        None,
+    )
 
 
 def _first(table: Table, contract: Contract, pred) -> int | None:
@@ -160,8 +178,9 @@ def _copy(table: Table) -> Table:
 
 # ---- the cases --------------------------------------------------------------------------------
 
-ACTION = re.compile(r"send|export|drop|rename|correct|fix|ask|save|decompress|compress|nothing to do|declare|set ",
-                    re.IGNORECASE)
+ACTION = re.compile(
+    r"send|export|drop|rename|correct|fix|ask|save|decompress|compress|nothing to do|declare|set ", re.IGNORECASE
+)
 
 
 def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
@@ -190,8 +209,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
         else:
             na("wrong_sheet", "the contract reads the first sheet, whatever its name")
     else:
-        add("empty_file", gzip.compress(b"", mtime=0) if contract.compression == "gzip" else b"",
-            "quarantined", "empty_file", ["empty"])
+        add(
+            "empty_file",
+            gzip.compress(b"", mtime=0) if contract.compression == "gzip" else b"",
+            "quarantined",
+            "empty_file",
+            ["empty"],
+        )
         whole = write_csv(contract, t)
         if contract.compression == "gzip":
             add("truncated_gzip", whole[: len(whole) // 2], "quarantined", "unreadable", ["again"])
@@ -204,19 +228,36 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
             add("gzip_instead_of_plain", gzip.compress(text, mtime=0), "quarantined", "not_plain_text", ["decompress"])
         if len(cols) > 1:
             other = ";" if contract.delimiter != ";" else ","
-            add("wrong_delimiter", write_csv(contract, t, delimiter=other), "quarantined", "header_mismatch",
-                ["delimiter", cols[0]])
+            add(
+                "wrong_delimiter",
+                write_csv(contract, t, delimiter=other),
+                "quarantined",
+                "header_mismatch",
+                ["delimiter", cols[0]],
+            )
         else:
             na("wrong_delimiter", "a single-column file has no delimiter to get wrong")
     add("header_only", Table(t.header, []), "quarantined", "header_only", ["no rows"])
 
     # -- columns
     drop = next((i for i, c in enumerate(contract.columns) if c.required), 0)
-    add("missing_column", Table([h for i, h in enumerate(t.header) if i != drop],
-                                [[v for i, v in enumerate(r) if i != drop] for r in t.rows]),
-        "quarantined", "header_mismatch", ["missing", cols[drop]])
-    add("extra_column", Table(t.header + ["unexpected_extra"], [r + ["x"] for r in t.rows]),
-        "quarantined", "header_mismatch", ["unknown", "unexpected_extra"])
+    add(
+        "missing_column",
+        Table(
+            [h for i, h in enumerate(t.header) if i != drop],
+            [[v for i, v in enumerate(r) if i != drop] for r in t.rows],
+        ),
+        "quarantined",
+        "header_mismatch",
+        ["missing", cols[drop]],
+    )
+    add(
+        "extra_column",
+        Table(t.header + ["unexpected_extra"], [r + ["x"] for r in t.rows]),
+        "quarantined",
+        "header_mismatch",
+        ["unknown", "unexpected_extra"],
+    )
     renamed = _copy(t)
     renamed.header[-1] = cols[-1] + "_v2"
     add("renamed_column", renamed, "quarantined", "header_mismatch", [cols[-1], cols[-1] + "_v2"])
@@ -257,8 +298,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
         else:
             bad = _copy(t)
             bad.rows[_row_with(t, i)][i] = value
-            add("out_of_range", bad, "quarantined", "out_of_contract",
-                [c.name, "minimum" if c.min is not None else "maximum", "line"])
+            add(
+                "out_of_range",
+                bad,
+                "quarantined",
+                "out_of_contract",
+                [c.name, "minimum" if c.min is not None else "maximum", "line"],
+            )
     i = _first(t, contract, lambda c: c.required)
     if i is None:
         na("missing_required_value", "no required column")
@@ -270,8 +316,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
     # -- duplicates
     dup = _copy(t)
     dup.rows.append(list(t.rows[0]))
-    add("duplicate_rows", dup, "loaded", rows_loaded=n if contract.unique_key else n + 1,
-        rows_quarantined=1 if contract.unique_key else 0)
+    add(
+        "duplicate_rows",
+        dup,
+        "loaded",
+        rows_loaded=n if contract.unique_key else n + 1,
+        rows_quarantined=1 if contract.unique_key else 0,
+    )
     if contract.unique_key:
         key_idx = [cols.index(k) for k in contract.unique_key]
         clash = _copy(t)
@@ -285,8 +336,16 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
         add("duplicate_key", clash, "quarantined", "out_of_contract", [contract.unique_key[0], "unique"])
     else:
         na("duplicate_key", "no unique key in the contract")
-    out.append(Fault("same_file_other_name", rename(good.name, contract, next(names)), good.read_bytes(),
-                     "quarantined", "duplicate_content", [good.name]))
+    out.append(
+        Fault(
+            "same_file_other_name",
+            rename(good.name, contract, next(names)),
+            good.read_bytes(),
+            "quarantined",
+            "duplicate_content",
+            [good.name],
+        )
+    )
 
     # -- order and time
     add("rows_out_of_order", Table(t.header, list(reversed(t.rows))), "loaded", rows_loaded=n, rows_quarantined=0)
@@ -312,8 +371,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
     if isinstance(contradiction, str):
         na("contradictory_milestones", contradiction)
     else:
-        add("contradictory_milestones", contradiction[0], "quarantined", "contradictory_milestones",
-            [contradiction[1], "before", "line"])
+        add(
+            "contradictory_milestones",
+            contradiction[0],
+            "quarantined",
+            "contradictory_milestones",
+            [contradiction[1], "before", "line"],
+        )
 
     # -- encodings and line ends
     text_col = _free_text(contract)
@@ -337,8 +401,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
             kor = _copy(t)
             kor.rows[0][target] = KOREAN
             if utf8:
-                add("korean_legacy_encoding", write_csv(contract, kor, encoding="cp949"), "quarantined", "encoding",
-                    ["CP949", "line", "UTF-8"])
+                add(
+                    "korean_legacy_encoding",
+                    write_csv(contract, kor, encoding="cp949"),
+                    "quarantined",
+                    "encoding",
+                    ["CP949", "line", "UTF-8"],
+                )
             elif text_col:
                 add("korean_legacy_encoding", kor, "loaded", rows_loaded=n, raw_value=(text_col.name, KOREAN))
             else:
@@ -389,7 +458,7 @@ def _contradict(contract: Contract, t: Table) -> tuple[Table, str] | str:
             for row in t.rows:
                 if row[ikind] == a:
                     first_a.setdefault(row[ik], row[itime])
-            for r, row in enumerate(t.rows):
+            for row in t.rows:
                 if row[ikind] == b and row[ik] in first_a:
                     bad = _copy(t)
                     earlier = _parse_time(first_a[row[ik]], tc) - dt.timedelta(days=1)

@@ -1,9 +1,10 @@
 """A known-good file for every landing contract, the starting point of every fault case.
 
-From the sample world (every generator in ``ingest.sample_world.GENERATORS``, run once at a tiny
+From the sample world (every generator in ``ingest.sample_world.registry.GENERATORS``, run once at a tiny
 scale; the first file a contract claims), else from the head of a real file mapped in
 ``external_samples.yml``. A contract with neither gets a message saying what to add.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.contracts import Contract
+from ingest.landing.contracts import Contract
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent.parent
@@ -31,7 +32,8 @@ class NoGoodFile(LookupError):
 
 
 def generate_sample(landing: Path) -> None:
-    from ingest.sample_world import SampleSpec, generate_all
+    from ingest.sample_world.registry import generate_all
+    from ingest.sample_world.spec import SampleSpec
 
     generate_all(SampleSpec(landing, SAMPLE_DAYS, SAMPLE_PER_DAY, SAMPLE_SEED))
 
@@ -45,8 +47,10 @@ def _external_head(contract: Contract, entry: dict, target_dir: Path) -> Path:
         head = b"".join(line for _, line in zip(range(int(entry["head_lines"])), fh))
     target = target_dir / entry["name"]
     if not contract.file_name.match(target.name):
-        raise NoGoodFile(f"{contract.source_kind}: name {target.name!r} in {EXTERNAL_MAP.name} does not match "
-                         f"the contract's file_name {contract.file_name.pattern!r}")
+        raise NoGoodFile(
+            f"{contract.source_kind}: name {target.name!r} in {EXTERNAL_MAP.name} does not match "
+            f"the contract's file_name {contract.file_name.pattern!r}"
+        )
     target.write_bytes(gzip.compress(head, mtime=0) if contract.compression == "gzip" else head)
     return target
 

@@ -6,6 +6,7 @@ folder, swapped by rename. A rename is atomic, so a reader sees the old snapshot
 never half of one; a reader that has the old file open keeps reading it. A failure before the
 renames leaves the previous snapshot served.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,7 +39,7 @@ def warehouse_watermark(con) -> dict:
 
 
 def current_snapshot(home: Home) -> dict | None:
-    path = home.serving / "snapshot.json"
+    path = home.snapshot_info
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
@@ -52,8 +53,23 @@ def _write_synced(path: Path, text: str) -> None:
 
 
 def _order_by(table) -> list[tuple[str, str]]:
-    keys = [c for c in ("period_type", "period_start", "year", "segment_order", "segment", "declaration_type",
-                        "transport_mode", "channel", "customs_office", "item", "kpi_code") if c in table.column_names]
+    keys = [
+        c
+        for c in (
+            "period_type",
+            "period_start",
+            "year",
+            "segment_order",
+            "segment",
+            "declaration_type",
+            "transport_mode",
+            "channel",
+            "customs_office",
+            "item",
+            "kpi_code",
+        )
+        if c in table.column_names
+    ]
     return [(k, "ascending") for k in keys]
 
 
@@ -92,11 +108,13 @@ def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
             _clear_leftovers(home)
             return _publish(home, batch_id, marts)
     except OSError as exc:  # e.g. the lock file itself on a read-only folder
-        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+        raise PublishFailed(
+            f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served"
+        ) from exc
 
 
 def _publish(home: Home, batch_id: str, marts) -> dict:
-    published_at = dt.datetime.now(dt.timezone.utc)
+    published_at = dt.datetime.now(dt.UTC)
     snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     snapshots = home.serving / "snapshots"
     folder = snapshots / snapshot_id
@@ -154,23 +172,29 @@ def _publish(home: Home, batch_id: str, marts) -> dict:
             with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
-        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+        raise PublishFailed(
+            f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served"
+        ) from exc
     # The swap: each step is a rename (no new space needed); the old snapshot is served until then.
     try:
-        os.replace(tmp_db, home.serving / "marts.duckdb")
+        os.replace(tmp_db, home.snapshot)
     except OSError as exc:
         for leftover in (tmp_db, info_tmp, link_tmp):
             with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
-        raise PublishFailed(f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served") from exc
+        raise PublishFailed(
+            f"publishing to {home.serving} failed ({exc}); the previous snapshot is still served"
+        ) from exc
     crashpoints.reached("publish:mid_swap")
     try:
         os.replace(link_tmp, parquet_link)
-        os.replace(info_tmp, home.serving / "snapshot.json")
+        os.replace(info_tmp, home.snapshot_info)
     except OSError as exc:
-        raise PublishFailed(f"publishing to {home.serving} failed after serving/marts.duckdb was replaced "
-                            f"({exc}); marts.duckdb is the new snapshot, the Parquet link or snapshot.json "
-                            "is not: fix the folder and publish again") from exc
+        raise PublishFailed(
+            f"publishing to {home.serving} failed after serving/marts.duckdb was replaced "
+            f"({exc}); marts.duckdb is the new snapshot, the Parquet link or snapshot.json "
+            "is not: fix the folder and publish again"
+        ) from exc
     _prune(snapshots, keep=snapshot_id)
     return info
 

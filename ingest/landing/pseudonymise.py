@@ -9,6 +9,7 @@ The key comes from configuration, never from the repository: the environment var
 ``SWPM_PSEUDONYM_KEY``, or else the password of the Airflow connection ``swpm_pseudonym_key``.
 Changing the key changes every pseudonym (a full reload is then needed to keep them joinable).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,9 @@ def key() -> bytes:
             "The file stays in landing/ and loads on the next run once the key is configured."
         )
     if len(value) < 16:
-        raise MissingKey(f"the pseudonymisation key in {KEY_ENV} is shorter than 16 characters; use a long random secret")
+        raise MissingKey(
+            f"the pseudonymisation key in {KEY_ENV} is shorter than 16 characters; use a long random secret"
+        )
     return value.encode("utf-8")
 
 

@@ -1,4 +1,5 @@
 """dbt, run in-process through dbt's programmatic runner, against the home's warehouse."""
+
 from __future__ import annotations
 
 import os
@@ -31,10 +32,14 @@ def _prepare(home: Home) -> list[str]:
     os.environ["SWPM_WAREHOUSE"] = str(home.warehouse)
     dbt_dir = home.warehouse_dir / "dbt"
     return [
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(dbt_dir / "target"),
-        "--log-path", str(dbt_dir / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(dbt_dir / "target"),
+        "--log-path",
+        str(dbt_dir / "logs"),
     ]
 
 
@@ -66,13 +71,15 @@ def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True)
             _release_duckdb()
     nodes = []
     for r in getattr(res.result, "results", None) or []:
-        nodes.append({
-            "name": r.node.name,
-            "resource_type": str(r.node.resource_type),
-            "status": str(r.status),
-            "message": r.message,
-            "seconds": round(r.execution_time or 0, 3),
-        })
+        nodes.append(
+            {
+                "name": r.node.name,
+                "resource_type": str(r.node.resource_type),
+                "status": str(r.status),
+                "message": r.message,
+                "seconds": round(r.execution_time or 0, 3),
+            }
+        )
     result = DbtResult(command, bool(res.success), nodes)
     if raise_on_failure and not result.success:
         detail = "; ".join(f"{n['name']}: {n['status']} {n['message'] or ''}".strip() for n in result.failures)
@@ -101,6 +108,8 @@ def build(home: Home, full_refresh: bool = False) -> DbtResult:
             os.environ["SWPM_TESTS_SINCE"] = previous
     if loaded_through is not None:
         with connect(home) as con:
-            con.execute("INSERT INTO meta.dbt_builds VALUES (now()::timestamp, $through, $full)",
-                        {"through": loaded_through, "full": full_refresh})
+            con.execute(
+                "INSERT INTO meta.dbt_builds VALUES (now()::timestamp, $through, $full)",
+                {"through": loaded_through, "full": full_refresh},
+            )
     return result

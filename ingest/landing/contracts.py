@@ -4,6 +4,7 @@ A contract names the files of a source kind, their compression, encoding and col
 required, allowed codes, pattern, range). It is the single source of truth for both the loader's
 schema and the Great Expectations suite that checks every delivered file at the door.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,6 +24,7 @@ TEMPORAL_TYPES = {"DATE", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ", "TIMESTAMP WIT
 class MilestoneOrder:
     """Long-form events: for each ``key``, the first ``kind`` A of a pair must not come after
     the first ``kind`` B (``pairs`` of [A, B]), times from ``time``."""
+
     key: str
     kind: str
     time: str
@@ -40,7 +42,7 @@ class Column:
     max: object = None
     description: str = ""
     format: str | None = None  # strptime pattern for DATE/TIMESTAMP text such as '%d/%m/%Y %H:%M'
-    pseudonymise: bool = False  # replaced by a keyed hash at load (ingest.pseudonymise)
+    pseudonymise: bool = False  # replaced by a keyed hash at load (ingest.landing.pseudonymise)
     allow_future: bool = False  # DATE/TIMESTAMP: without ``max``, later than tomorrow is refused
 
     @property
@@ -85,26 +87,29 @@ class Contract:
     def expectation_configs(self) -> list[dict]:
         """The GX expectations that enforce this contract on a file's rows (all read as text)."""
         out: list[dict] = [
-            {"type": "expect_table_columns_to_match_ordered_list",
-             "kwargs": {"column_list": self.column_names}},
+            {"type": "expect_table_columns_to_match_ordered_list", "kwargs": {"column_list": self.column_names}},
         ]
         for col in self.columns:
             if col.required:
-                out.append({"type": "expect_column_values_to_not_be_null",
-                            "kwargs": {"column": col.name}})
+                out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": col.name}})
             if col.allowed:
-                out.append({"type": "expect_column_values_to_be_in_set",
-                            "kwargs": {"column": col.name, "value_set": list(col.allowed)}})
+                out.append(
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": col.name, "value_set": list(col.allowed)},
+                    }
+                )
             if col.regex:
-                out.append({"type": "expect_column_values_to_match_regex",
-                            "kwargs": {"column": col.name, "regex": col.regex}})
+                out.append(
+                    {"type": "expect_column_values_to_match_regex", "kwargs": {"column": col.name, "regex": col.regex}}
+                )
         if self.unique_key:
             if len(self.unique_key) == 1:
-                out.append({"type": "expect_column_values_to_be_unique",
-                            "kwargs": {"column": self.unique_key[0]}})
+                out.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": self.unique_key[0]}})
             else:
-                out.append({"type": "expect_compound_columns_to_be_unique",
-                            "kwargs": {"column_list": list(self.unique_key)}})
+                out.append(
+                    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": list(self.unique_key)}}
+                )
         return out
 
 
@@ -139,10 +144,13 @@ def _load(path: Path) -> Contract:
         null_strings=tuple(str(s) for s in spec.get("null_strings", [""])),
         unique_key=tuple(spec.get("unique_key", ())),
         milestone_order=MilestoneOrder(
-            key=spec["milestone_order"]["key"], kind=spec["milestone_order"]["kind"],
+            key=spec["milestone_order"]["key"],
+            kind=spec["milestone_order"]["kind"],
             time=spec["milestone_order"]["time"],
             pairs=tuple((str(a), str(b)) for a, b in spec["milestone_order"]["pairs"]),
-        ) if spec.get("milestone_order") else None,
+        )
+        if spec.get("milestone_order")
+        else None,
         column_order=tuple((str(a), str(b)) for a, b in spec.get("column_order", ())),
         description=spec.get("description", ""),
         path=path,

@@ -7,11 +7,14 @@ logistics costs). A 'Summary' sheet sits before it, as in real workbooks. The 20
 also carries the establishment years 2004-2005 (the project started in 2004).
 Calibrated so that cumulative savings overtake cumulative investment (DOMAIN.md section 6).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ingest import bsc_world
+from ingest.sample_world import calibration
+from ingest.sample_world.files import save_workbook_deterministic, year_file_date
+from ingest.sample_world.spec import Generated
 
 SHEET = "Ledger"
 HEADER_ROW = 4
@@ -20,10 +23,16 @@ BILLION = 1_000_000_000
 
 # Investment per year, billions of KRW, by stage.
 INVESTMENT_BN = {
-    2004: ("Establishment", 12.0), 2005: ("Establishment", 18.0), 2006: ("Establishment", 15.0),
-    2008: ("Expansion 1", 10.0), 2009: ("Expansion 1", 8.0),
-    2012: ("Expansion 2", 9.0), 2013: ("Expansion 2", 7.0),
-    2014: ("4th generation", 30.0), 2015: ("4th generation", 40.0), 2016: ("4th generation", 25.0),
+    2004: ("Establishment", 12.0),
+    2005: ("Establishment", 18.0),
+    2006: ("Establishment", 15.0),
+    2008: ("Expansion 1", 10.0),
+    2009: ("Expansion 1", 8.0),
+    2012: ("Expansion 2", 9.0),
+    2013: ("Expansion 2", 7.0),
+    2014: ("4th generation", 30.0),
+    2015: ("4th generation", 40.0),
+    2016: ("4th generation", 25.0),
 }
 INVESTMENT_ITEMS = ("Hardware and network", "Application development", "Consulting and supervision")
 INVESTMENT_SPLIT = np.array([0.35, 0.5, 0.15])
@@ -40,18 +49,19 @@ def simulate_year(year: int, seed: int) -> list[tuple]:
     """The ledger lines booked for ``year`` (and, in 2006, the years before the launch)."""
     rng = np.random.default_rng([seed, year, 7])
     lines: list[tuple] = []
-    for y in ([2004, 2005, 2006] if year == 2006 else [year]):
+    for y in [2004, 2005, 2006] if year == 2006 else [year]:
         if y in INVESTMENT_BN:
             stage, bn = INVESTMENT_BN[y]
             split = rng.dirichlet(INVESTMENT_SPLIT * 60)
-            lines += [(y, stage, "Investment", item, amt)
-                      for item, amt in zip(INVESTMENT_ITEMS, _krw(bn * split))]
+            lines += [(y, stage, "Investment", item, amt) for item, amt in zip(INVESTMENT_ITEMS, _krw(bn * split))]
         if y >= 2006:
             opex = 3.0 + 0.3 * (y - 2006)
-            lines += [(y, "Operations", "Operating", item, amt)
-                      for item, amt in zip(OPERATING_ITEMS, _krw(opex * np.array([0.7, 0.3])))]
+            lines += [
+                (y, "Operations", "Operating", item, amt)
+                for item, amt in zip(OPERATING_ITEMS, _krw(opex * np.array([0.7, 0.3])))
+            ]
             maturity = 1.0 + 0.02 * max(y - 2011, 0)
-            saving = SAVINGS_AT_FULL_USAGE_BN * bsc_world.usage_rate_pct(y) / 100 * maturity
+            saving = SAVINGS_AT_FULL_USAGE_BN * calibration.usage_rate_pct(y) / 100 * maturity
             saving *= rng.uniform(0.95, 1.05)
             lines.append((y, "Benefit", "Savings", "Logistics cost reduction (booked)", _krw([saving])[0]))
     return lines
@@ -68,22 +78,24 @@ def _write(path, year: int, lines: list[tuple]) -> None:
         summary.append([kind, sum(line[4] for line in lines if line[2] == kind)])
     sheet = book.create_sheet(SHEET)
     sheet.cell(1, 1, f"Single Window cost ledger {year}")
-    sheet.cell(2, 1, "Amounts in KRW. Investment by establishment/expansion stage; operating costs; "
-                     "booked logistics-cost savings.")
+    sheet.cell(
+        2,
+        1,
+        "Amounts in KRW. Investment by establishment/expansion stage; operating costs; booked logistics-cost savings.",
+    )
     for j, name in enumerate(HEADER, 1):
         sheet.cell(HEADER_ROW, j, name)
     for i, line in enumerate(lines, HEADER_ROW + 1):
         for j, value in enumerate(line, 1):
             sheet.cell(i, j, value)
-    bsc_world.save_workbook_deterministic(book, path)
+    save_workbook_deterministic(book, path)
 
 
 def generate(spec, progress=None):
-    from ingest.sample_world import Generated
 
     files = rows = 0
     for year in spec.years:
-        path = spec.landing / f"sw_cost_ledger_{bsc_world.year_file_date(spec, year):%Y%m%d}.xlsx"
+        path = spec.landing / f"sw_cost_ledger_{year_file_date(spec, year):%Y%m%d}.xlsx"
         if path.exists():
             continue
         lines = simulate_year(year, spec.seed)

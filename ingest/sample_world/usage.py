@@ -2,14 +2,18 @@
 
 Per year and agency that sets an import/export requirement: applications lodged through the
 Single Window and all applications that needed that requirement. The yearly totals are whole
-thousands and the Single Window share of them is exactly ``bsc_world.usage_rate_pct`` (the
+thousands and the Single Window share of them is exactly ``calibration.usage_rate_pct`` (the
 seed's 4.3, 3.9, 19.3, 67.2, 91.6, 97.3 percent for 2006-2011).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ingest import bsc_world
+from ingest.files import write_atomic
+from ingest.sample_world import calibration
+from ingest.sample_world.files import year_file_date
+from ingest.sample_world.spec import Generated
 
 AGENCIES = (
     ("MFDS", "Ministry of Food and Drug Safety"),
@@ -36,7 +40,7 @@ def simulate_year(year: int, seed: int) -> dict[str, list]:
     rng = np.random.default_rng([seed, year, 6])
     growth = 1.0 + 0.04 * max(year - 2006, 0)
     all_total = int(round(1_200 * growth)) * 1_000  # whole thousands: the rate is exact
-    sw_total = round(all_total * round(bsc_world.usage_rate_pct(year) * 10)) // 1000
+    sw_total = round(all_total * round(calibration.usage_rate_pct(year) * 10)) // 1000
     weights = rng.dirichlet(np.full(len(AGENCIES), 4.0))
     all_apps = _largest_remainder(all_total, weights)
     sw_apps = _largest_remainder(sw_total, all_apps.astype(float))
@@ -57,15 +61,14 @@ def _csv_text(cols: dict[str, list]) -> str:
 
 
 def generate(spec, progress=None):
-    from ingest.sample_world import Generated
 
     files = rows = 0
     for year in spec.years:
-        path = spec.landing / f"sw_usage_statistics_{bsc_world.year_file_date(spec, year):%Y%m%d}.csv"
+        path = spec.landing / f"sw_usage_statistics_{year_file_date(spec, year):%Y%m%d}.csv"
         if path.exists():
             continue
         cols = simulate_year(year, spec.seed)
-        bsc_world.write_text_atomic(path, _csv_text(cols))
+        write_atomic(path, _csv_text(cols))
         files += 1
         rows += len(cols["year"])
     return Generated("usage", files, rows, f"{files} yearly usage file(s)")

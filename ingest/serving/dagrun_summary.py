@@ -1,4 +1,5 @@
 """Summarise an ``airflow dags test`` log: task instances by task and final state."""
+
 from __future__ import annotations
 
 import collections

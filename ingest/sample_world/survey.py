@@ -4,15 +4,19 @@ Wide format, as survey tools export it: respondent id, wave, respondent segment,
 then one column per question item on a 1-5 Likert scale, with blanks where a respondent skipped
 an item. Even years arrive as CSV (``satisfaction_survey_YYYYMMDD.csv``), odd years as an Excel
 export (``satisfaction_survey_YYYYMMDD.xlsx``, sheet 'Responses', two title rows above the
-header): two contracts, one staging model. Scores follow ``bsc_world.satisfaction_target``.
+header): two contracts, one staging model. Scores follow ``calibration.satisfaction_target``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
 import numpy as np
 
-from ingest import bsc_world
+from ingest.files import write_atomic
+from ingest.sample_world import calibration
+from ingest.sample_world.files import save_workbook_deterministic, year_file_date
+from ingest.sample_world.spec import Generated
 
 ITEMS = (
     "q01_overall_satisfaction",
@@ -34,12 +38,13 @@ HEADER_ROW = 3
 SCALE_POINTS = 5
 
 
-def simulate_wave(year: int, seed: int, respondents: int = RESPONDENTS_PER_WAVE,
-                  answered_on: dt.date | None = None) -> dict[str, list]:
+def simulate_wave(
+    year: int, seed: int, respondents: int = RESPONDENTS_PER_WAVE, answered_on: dt.date | None = None
+) -> dict[str, list]:
     """One wave's responses as columns; item values are ints 1-5 or None (skipped)."""
     rng = np.random.default_rng([seed, year, 5])
     seg = rng.choice(len(SEGMENTS), size=respondents, p=SEGMENT_SHARE)
-    target = bsc_world.satisfaction_target(year) + SEGMENT_OFFSET[seg]
+    target = calibration.satisfaction_target(year) + SEGMENT_OFFSET[seg]
     latent = 1.0 + (SCALE_POINTS - 1) * target / 100.0 + rng.normal(0.0, 0.45, respondents)
     raw = latent[:, None] + ITEM_BIAS[None, :] + rng.normal(0.0, 0.6, (respondents, len(ITEMS)))
     scores = np.clip(np.rint(raw), 1, SCALE_POINTS).astype(int)
@@ -77,15 +82,14 @@ def _write_xlsx(path, year: int, cols: dict[str, list]) -> None:
         for j, value in enumerate(row, 1):
             if value is not None:
                 sheet.cell(i, j, value)
-    bsc_world.save_workbook_deterministic(book, path)
+    save_workbook_deterministic(book, path)
 
 
 def generate(spec, progress=None):
-    from ingest.sample_world import Generated
 
     files = rows = 0
     for year in spec.years:
-        day = bsc_world.year_file_date(spec, year, 11, 30)
+        day = year_file_date(spec, year, 11, 30)
         stem = f"satisfaction_survey_{day:%Y%m%d}"
         fmt = "csv" if year % 2 == 0 else "xlsx"
         path = spec.landing / f"{stem}.{fmt}"
@@ -93,7 +97,7 @@ def generate(spec, progress=None):
             continue
         cols = simulate_wave(year, spec.seed, answered_on=day)
         if fmt == "csv":
-            bsc_world.write_text_atomic(path, _csv_text(cols))
+            write_atomic(path, _csv_text(cols))
         else:
             _write_xlsx(path, year, cols)
         files += 1

@@ -11,6 +11,7 @@ Calibration, from the case study (shared/seeds, shared/docs/DOMAIN.md section 2)
 - pre-arrival lodgement, rising over the years, which makes arrival->lodgement negative;
 - missing milestones where real logs have them (``MISSING``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ingest.gzipio import write_gzip_bytes
+from ingest.sample_world.files import write_gzip_bytes
 
 HOUR = 3600.0
 
@@ -241,8 +242,7 @@ def _csv_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def sample_days(start: dt.date, days: int, days_per_month: int | None = None,
-                month_step: int = 1) -> list[dt.date]:
+def sample_days(start: dt.date, days: int, days_per_month: int | None = None, month_step: int = 1) -> list[dt.date]:
     """The cohort days to generate: ``days`` consecutive days from ``start``; with
     ``days_per_month``, only the first that many days of each month; with ``month_step`` N,
     only every Nth month counted from the start's month (a sampled period)."""
@@ -265,12 +265,14 @@ def generate(
     progress=None,
 ) -> list[DayFiles]:
     """Write the nightly clearance-log drops of the chosen days into ``landing``."""
-    return generate_days(landing, sample_days(start, days, days_per_month, month_step),
-                         declarations_per_day, seed, progress)
+    return generate_days(
+        landing, sample_days(start, days, days_per_month, month_step), declarations_per_day, seed, progress
+    )
 
 
-def generate_days(landing: Path, chosen: list[dt.date], declarations_per_day: int, seed: int,
-                  progress=None) -> list[DayFiles]:
+def generate_days(
+    landing: Path, chosen: list[dt.date], declarations_per_day: int, seed: int, progress=None
+) -> list[DayFiles]:
     """Write the clearance-log drops of ``chosen`` days. A day whose two files already exist is
     left alone, so a second run is cheap and changes nothing (the same seed gives byte-identical
     files anyway)."""

@@ -5,6 +5,7 @@ The work itself is declarative: the landing contract
 ``stg_kcs__import_declarations`` -> ``int_cs_inspections`` -> ``cs_inspection_performance`` and
 the checks in ``expectations/marts/cs_inspection.yml``. This module only reads the snapshot.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ SUMMARY_SQL = """
 
 def yearly_summary(home: Home) -> list[tuple]:
     """Inspections and detection rates per source and year, from the published snapshot."""
-    path = home.serving / "marts.duckdb"
+    path = home.snapshot
     if not path.exists():
         return []
     con = duckdb.connect(str(path), read_only=True)
@@ -49,11 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         print("C/S inspection performance: no published rows yet")
         return 0
     print("C/S inspection performance per year (rates in %; '-' = not known from that source)")
-    print(f"{'source':<14} {'year':>4} {'declarations':>12} {'inspected':>9} {'detected':>8} {'critical':>8} "
-          f"{'insp.rate':>9} {'hit rate':>8} {'crit.rate':>9}")
+    print(
+        f"{'source':<14} {'year':>4} {'declarations':>12} {'inspected':>9} {'detected':>8} {'critical':>8} "
+        f"{'insp.rate':>9} {'hit rate':>8} {'crit.rate':>9}"
+    )
     for r in rows:
-        print(f"{r[0]:<14} {r[1]:>4} {_fmt(r[2]):>12} {r[3]:>9} {r[4]:>8} {_fmt(r[5]):>8} "
-              f"{_fmt(r[6]):>9} {_fmt(r[7]):>8} {_fmt(r[8]):>9}")
+        print(
+            f"{r[0]:<14} {r[1]:>4} {_fmt(r[2]):>12} {r[3]:>9} {r[4]:>8} {_fmt(r[5]):>8} "
+            f"{_fmt(r[6]):>9} {_fmt(r[7]):>8} {_fmt(r[8]):>9}"
+        )
     return 0
 
 

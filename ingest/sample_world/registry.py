@@ -4,76 +4,47 @@ Each generator takes the same :class:`SampleSpec` and writes its nightly files i
 in the format the real source delivers, deterministically (same spec, same bytes) and without
 rewriting files that already exist. A new source kind adds its generator to ``GENERATORS``.
 """
+
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
-from ingest import generate as clearance
-from ingest import itsm
-
-
-@dataclass(frozen=True)
-class SampleSpec:
-    landing: Path
-    days: tuple[dt.date, ...]  # the sampled cohort days (clearance logs are written for these)
-    declarations_per_day: int
-    seed: int
-
-    @property
-    def start(self) -> dt.date:
-        return self.days[0]
-
-    @property
-    def end(self) -> dt.date:
-        return self.days[-1]
-
-    @property
-    def years(self) -> range:
-        return range(self.start.year, self.end.year + 1)
-
-
-@dataclass
-class Generated:
-    source: str
-    files: int
-    rows: int
-    detail: str = ""
+from ingest.sample_world import clearance, itsm, ledger, survey, usage
+from ingest.sample_world.spec import Generated, SampleSpec
 
 
 def _clearance(spec: SampleSpec, progress=None) -> Generated:
     written = clearance.generate_days(spec.landing, spec.days, spec.declarations_per_day, spec.seed, progress)
-    return Generated("clearance", 2 * len(written), sum(w.declarations_count + w.events_count for w in written),
-                     f"{sum(w.declarations_count for w in written)} declarations, "
-                     f"{sum(w.events_count for w in written)} events")
+    return Generated(
+        "clearance",
+        2 * len(written),
+        sum(w.declarations_count + w.events_count for w in written),
+        f"{sum(w.declarations_count for w in written)} declarations, {sum(w.events_count for w in written)} events",
+    )
 
 
 def _survey(spec: SampleSpec, progress=None) -> Generated:
-    from ingest import survey
-
     return survey.generate(spec, progress)
 
 
 def _usage(spec: SampleSpec, progress=None) -> Generated:
-    from ingest import usage
-
     return usage.generate(spec, progress)
 
 
 def _ledger(spec: SampleSpec, progress=None) -> Generated:
-    from ingest import ledger
-
     return ledger.generate(spec, progress)
 
 
 def _itsm(spec: SampleSpec, progress=None) -> Generated:
     written = itsm.generate(spec.landing, spec.start, spec.end, spec.seed)
     rows = {k: sum(w.rows.get(k, 0) for w in written) for k in ("incidents", "service_requests", "edocs")}
-    return Generated("itsm", sum(len(w.rows) for w in written), sum(rows.values()),
-                     f"{rows['incidents']} incident updates, {rows['service_requests']} service requests, "
-                     f"{rows['edocs']} e-documents ({itsm.SAMPLE_INSTANCE} instance, one export a year)")
+    return Generated(
+        "itsm",
+        sum(len(w.rows) for w in written),
+        sum(rows.values()),
+        f"{rows['incidents']} incident updates, {rows['service_requests']} service requests, "
+        f"{rows['edocs']} e-documents ({itsm.SAMPLE_INSTANCE} instance, one export a year)",
+    )
 
 
 # name -> generator(spec, progress) ; run in this order.

@@ -1,0 +1,12 @@
+-- The headline figure: release time (arrival to release) of air-cargo imports per year, in
+-- days. The KPI RELEASE_TIME_AIR_IMPORT, `swpm headline` and the report read this one model.
+select
+    cast(year(period_start) as integer) as year,
+    declarations,
+    released,
+    round(mean_hours / 24, 2) as mean_days,
+    round(median_hours / 24, 2) as median_days,
+    round(p90_hours / 24, 2) as p90_days
+from {{ ref('trs_release_time') }}
+where period_type = 'year' and grouping_set = 'period+type+mode'
+  and declaration_type = 'import' and transport_mode = 'air'

@@ -1,0 +1,39 @@
+"""Writing a file so that no reader ever sees half of it: write beside it, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def part_path(path: Path) -> Path:
+    """The hidden temporary name a file is written under before it is renamed into place
+    (hidden: discovery and globbing skip dot-files)."""
+    return path.with_name(f".{path.name}.part")
+
+
+@contextlib.contextmanager
+def replacing(path: Path, sync: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; once the block has written it, rename it onto
+    ``path`` (atomic on one file system). On an error the temporary file is removed and
+    ``path`` is left as it was. With ``sync`` the data reaches the disk before the rename."""
+    tmp = part_path(path)
+    try:
+        yield tmp
+        if sync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, data: bytes | str, sync: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename."""
+    with replacing(path, sync=sync) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path

@@ -1,0 +1,216 @@
+"""The door's checks on the delivered rows: types and ranges and milestone order in DuckDB, the
+contract's Great Expectations suite on an Arrow-backed frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from ingest.gx import build_suite, validate_frame
+from ingest.landing.contracts import Contract
+from ingest.landing.outcome import Rejected, short_value, utc_now
+
+
+def typed_sql(col, ident: str) -> str:
+    """SQL that turns a text column into the contract's type, NULL where it does not parse."""
+    if col.format:
+        return f"TRY_CAST(TRY_STRPTIME({ident}, '{col.format.replace(chr(39), chr(39) * 2)}') AS {col.type})"
+    return f"TRY_CAST({ident} AS {col.type})"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _describe(failures, contract: Contract, file_name: str) -> str:
+    lines = []
+    for f in failures:
+        where = f"column '{f.column}'" if f.column else "the file"
+        what = {
+            "expect_column_values_to_not_be_null": "is empty where a value is required",
+            "expect_column_values_to_be_in_set": "holds codes the contract does not allow",
+            "expect_column_values_to_match_regex": "holds values in the wrong format",
+            "expect_column_values_to_be_unique": "repeats a key that must be unique",
+            "expect_compound_columns_to_be_unique": "repeats a key that must be unique",
+        }.get(f.expectation, f"fails {f.expectation}")
+        count = f" ({f.unexpected_count} rows)" if f.unexpected_count is not None else ""
+        eg = f", e.g. {[short_value(v) for v in f.examples[:3]]}" if f.examples else ""
+        at = f" at line(s) {f.lines[:3]}" if f.lines else ""
+        lines.append(f"{where} {what}{count}{eg}{at}{'; ' + f.detail if f.detail and not eg else ''}")
+    return (
+        f"{file_name}: breaks the {contract.source_kind} contract: "
+        + "; ".join(lines)
+        + f". Correct the export (contract: expectations/contracts/{contract.source_kind}.yml) "
+        "and drop the corrected file into landing/."
+    )
+
+
+def check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str) -> None:
+    """Typed columns must cast and sit within their range; report the first bad lines."""
+    problems = []
+    for col in contract.columns:
+        if col.type.upper() == "VARCHAR":
+            continue
+        ident = '"' + col.name.replace('"', '""') + '"'
+        bad = con.execute(
+            f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
+            f"FROM delivered WHERE {ident} IS NOT NULL AND {typed_sql(col, ident)} IS NULL"
+        ).fetchone()
+        if bad[0]:
+            fmt = f" in the format {col.format!r}" if col.format else ""
+            problems.append(
+                f"column '{col.name}' is not {col.type}{fmt} in {bad[0]} rows, "
+                f"e.g. {[short_value(v) for v in bad[2]]} at line(s) {bad[1]}"
+            )
+            continue
+        upper = col.max
+        if upper is None and col.is_temporal and not col.allow_future:
+            upper = "now"  # a log cannot hold the future (a day's slack for time zones and clocks)
+        for bound, op in ((col.min, "<"), (upper, ">")):
+            if bound is None:
+                continue
+            limit = _future_limit(col) if bound == "now" else str(bound)
+            n, lines_, vals = con.execute(
+                f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
+                f"FROM delivered WHERE {typed_sql(col, ident)} {op} CAST($bound AS {col.type})",
+                {"bound": limit},
+            ).fetchone()
+            if n:
+                if bound == "now":
+                    word = f"in the future (after {limit})"
+                elif col.is_temporal and op == "<":
+                    word = f"before {bound}, the earliest date the contract allows (before the system existed)"
+                else:
+                    word = f"{'below the minimum' if op == '<' else 'above the maximum'} {bound}"
+                problems.append(
+                    f"column '{col.name}' is {word} in {n} rows, "
+                    f"e.g. {[short_value(v) for v in vals]} at line(s) {lines_}"
+                )
+    code = "out_of_contract"
+    if not problems:
+        problems, code = _order_problems(con, contract), "contradictory_milestones"
+    if problems:
+        raise Rejected(
+            code,
+            f"{file_name}: "
+            + "; ".join(problems)
+            + f". Correct the export (contract: expectations/contracts/{contract.source_kind}.yml) "
+            "and drop the corrected file into landing/.",
+        )
+
+
+def _future_limit(col) -> str:
+    limit = utc_now() + dt.timedelta(days=1)
+    return limit.date().isoformat() if col.type.upper() == "DATE" else limit.isoformat(sep=" ", timespec="seconds")
+
+
+def _order_problems(con, contract: Contract) -> list[str]:
+    """Milestones that contradict each other: the contract's order rules, checked on typed values."""
+    problems = []
+    by_name = {c.name: c for c in contract.columns}
+    for a, b in contract.column_order:
+        ta, tb = typed_sql(by_name[a], quote_ident(a)), typed_sql(by_name[b], quote_ident(b))
+        n, lines_ = con.execute(
+            f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3] FROM delivered WHERE {tb} < {ta}"
+        ).fetchone()
+        if n:
+            problems.append(
+                f"column '{b}' is before column '{a}' in {n} rows at line(s) {lines_} "
+                "(milestones that contradict each other)"
+            )
+    rule = contract.milestone_order
+    if rule:
+        key, kind, time = quote_ident(rule.key), quote_ident(rule.kind), quote_ident(rule.time)
+        typed_time = typed_sql(by_name[rule.time], time)
+        for a, b in rule.pairs:
+            n, keys, lines_ = con.execute(
+                f"""
+                WITH firsts AS (
+                    SELECT {key} AS k, min({typed_time}) FILTER (WHERE {kind} = $a) AS ta,
+                           min({typed_time}) FILTER (WHERE {kind} = $b) AS tb,
+                           min(_source_line) FILTER (WHERE {kind} = $b) AS line
+                    FROM delivered WHERE {kind} IN ($a, $b) GROUP BY {key})
+                SELECT count(*), list(k ORDER BY line)[1:3], list(line ORDER BY line)[1:3] FROM firsts WHERE tb < ta
+                """,
+                {"a": a, "b": b},
+            ).fetchone()
+            if n:
+                problems.append(
+                    f"{n} {rule.key}(s) have {b} before {a} (milestones that contradict each other), "
+                    f"e.g. {[short_value(k) for k in keys]} at line(s) {lines_}"
+                )
+    return problems
+
+
+def delivered_arrow(con, contract: Contract):
+    """The delivered rows (contract columns and line numbers) as an Arrow table: DuckDB hands
+    them over in C, and the table stays valid whatever the connection does next."""
+    return (
+        con.table("delivered")
+        .project(", ".join([quote_ident(c) for c in contract.column_names] + ["_source_line"]))
+        .to_arrow_table()
+    )
+
+
+def _door_frame(table, contract: Contract) -> pd.DataFrame:
+    """The delivered rows as the pandas frame GX checks. GX's pandas metrics copy and
+    fingerprint the whole frame, once per expectation: cheap on Arrow strings and on
+    categoricals (the code columns), dear with a Python string per cell. Columns with a pattern
+    stay Python strings all the same: GX matches them through ``astype(str)``, which turns
+    Arrow strings or categories into fixed-width NumPy text of rows times the longest value (a
+    line of megabytes would need terabytes)."""
+    columns = {}
+    for c in contract.columns:
+        values = table[c.name]
+        if c.regex:
+            columns[c.name] = values.to_pandas(deduplicate_objects=False)
+        elif c.allowed:
+            columns[c.name] = values.dictionary_encode().to_pandas()
+        else:
+            columns[c.name] = values.to_pandas(types_mapper=pd.ArrowDtype)
+    frame = pd.DataFrame(columns)
+    # GX reports row labels, which failures_of turns into lines (label + 2: header, 1-based).
+    # Labelled by line, not by position: exact repeats set aside leave gaps, and a sheet's
+    # header may sit below row 1.
+    frame.index = pd.Index(table["_source_line"].to_numpy() - 2)
+    return frame
+
+
+def _plain(value):
+    """A missing value as None, however the frame's column type spells it (NA, NaN)."""
+    if isinstance(value, dict):  # a row of a compound key
+        return {k: _plain(v) for k, v in value.items()}
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+
+
+def door_check(table, contract: Contract, name: str) -> None:
+    """The contract's GX suite over the delivered rows; raises Rejected when any expectation fails."""
+    failures = validate_frame(_door_frame(table, contract), door_suite(contract))
+    # Values of pseudonymised columns never go into messages: the manifest lives in the
+    # warehouse, which must not hold them in clear (the line numbers still point at them).
+    secret_cols = {c.name for c in contract.columns if c.pseudonymise}
+    for f in failures:
+        if f.column in secret_cols and f.examples:
+            f.examples = ["<withheld: pseudonymised column>"]
+        f.examples = [_plain(v) for v in f.examples]
+    if failures:
+        raise Rejected(
+            "out_of_contract",
+            _describe(failures, contract, name),
+            details=[dict(f.__dict__, examples=[short_value(v) for v in f.examples]) for f in failures],
+        )
+
+
+# Keyed by the contract's content, not its name: an edited contract gets a fresh suite.
+
+
+DOOR_SUITES: dict[Contract, object] = {}
+
+
+def door_suite(contract: Contract):
+    if contract not in DOOR_SUITES:
+        DOOR_SUITES[contract] = build_suite(f"{contract.source_kind}__contract", contract.expectation_configs())
+    return DOOR_SUITES[contract]

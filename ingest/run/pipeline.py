@@ -1,0 +1,205 @@
+"""The nightly run's steps, in order: the one list that both the Airflow DAG (one task per step)
+and ``swpm run`` follow, so the two cannot drift.
+
+    load (every new file; one mapped task per file in the DAG) -> changes pending?
+    -> build (dbt) -> check (GX on the marts) -> publish (snapshot) -> report
+
+Each step is safe to repeat: loads are idempotent per file, dbt models are incremental on load
+time, publishing is an atomic swap and the report is rewritten from the snapshot. Every step
+records itself in the run log (``meta.runs``, shown by ``swpm status``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ingest.config import Home
+from ingest.run import dbt
+from ingest.run import publish as publisher
+from ingest.run.runlog import new_batch_id, record_step, status
+from ingest.warehouse import connect
+
+if TYPE_CHECKING:  # these import Great Expectations (seconds): only when used
+    from ingest.landing.outcome import FileOutcome
+    from ingest.run.mart_checks import CheckResult
+
+__all__ = ["STEPS", "STEP_NAMES", "RunContext", "RunSummary", "new_batch_id", "record_step", "run", "status"]
+
+
+class MartChecksFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunContext:
+    home: Home
+    batch_id: str
+    logical_date: dt.date | None = None
+    trigger: str = "cli"
+
+
+def load(
+    home: Home,
+    batch_id: str,
+    until: dt.date | None = None,
+    progress: Callable[[int, int, FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
+    from ingest.landing.discover import discover
+    from ingest.landing.load import load_file
+
+    files = discover(home, until=until)
+    outcomes = []
+    for i, path in enumerate(files, 1):
+        outcome = load_file(home, path, batch_id)
+        outcomes.append(outcome)
+        if progress:
+            progress(i, len(files), outcome)
+    return outcomes
+
+
+def is_published_current(home: Home) -> bool:
+    """True when the served snapshot was built from everything the warehouse holds now."""
+    snapshot = publisher.current_snapshot(home)
+    if not snapshot or not home.warehouse.exists():
+        return False
+    with connect(home, read_only=True) as con:
+        return snapshot.get("source") == publisher.warehouse_watermark(con)
+
+
+def has_loaded_rows(home: Home) -> bool:
+    if not home.warehouse.exists():
+        return False
+    with connect(home, read_only=True) as con:
+        return bool(con.execute("SELECT count(*) FROM meta.file_manifest WHERE status = 'loaded'").fetchone()[0])
+
+
+def skip_reason(ctx: RunContext) -> str | None:
+    """The gate after the load: None when the steps after it have work to do; otherwise why
+    not, and the run is recorded as skipped with that reason."""
+    reason = None
+    if not has_loaded_rows(ctx.home):
+        reason = "nothing loaded yet"
+    elif is_published_current(ctx.home):
+        reason = "snapshot already current"
+    if reason:
+        record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
+    return reason
+
+
+def build(home: Home, full_refresh: bool = False) -> dbt.DbtResult:
+    return dbt.build(home, full_refresh=full_refresh)
+
+
+def check(home: Home) -> list[CheckResult]:
+    from ingest.run import mart_checks
+
+    results = mart_checks.check_marts(home)
+    failed = [r for r in results if not r.success]
+    if failed:
+        lines = [
+            f"{r.name}: "
+            + "; ".join(
+                f"{f.expectation} {f.column or ''} {f.unexpected_count or ''} {f.examples or f.detail}"
+                for f in r.failures
+            )
+            for r in failed
+        ]
+        raise MartChecksFailed("mart checks failed, snapshot not published (see serving/docs/gx): " + " | ".join(lines))
+    return results
+
+
+def publish(home: Home, batch_id: str) -> dict:
+    return publisher.publish(home, batch_id)
+
+
+def report(home: Home) -> dict:
+    from ingest.serving import report as reporting
+
+    return {"dbt_docs": str(reporting.publish_dbt_docs(home)), "report": str(reporting.build_report(home))}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the DAG's task id and the run log's step
+    action: Callable[[RunContext], Any]
+    publishes_marts: bool = False  # the step whose outlets are the marts' Airflow Assets
+
+
+# After the load and the changes-pending gate, in order.
+STEPS: tuple[Step, ...] = (
+    Step("build", lambda ctx: build(ctx.home)),
+    Step("check", lambda ctx: check(ctx.home)),
+    Step("publish", lambda ctx: publish(ctx.home, ctx.batch_id), publishes_marts=True),
+    Step("report", lambda ctx: report(ctx.home)),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)
+
+
+def run_step(name: str, ctx: RunContext, last: str = STEP_NAMES[-1]) -> Any:
+    """One step, recorded in the run log; the run's ``last`` step also records the run done."""
+    current = next((s for s in STEPS if s.name == name), None)
+    if current is None:
+        raise ValueError(f"no step {name!r}; the steps are {', '.join(STEP_NAMES)}")
+    record_step(ctx.home, ctx.batch_id, current.name, "running")
+    try:
+        result = current.action(ctx)
+    except Exception as exc:
+        record_step(ctx.home, ctx.batch_id, current.name, "failed", str(exc))
+        raise
+    if name == last:
+        snapshot = publisher.current_snapshot(ctx.home) or {}
+        record_step(ctx.home, ctx.batch_id, "done", "success", f"snapshot {snapshot.get('snapshot_id')}")
+    return result
+
+
+@dataclass
+class RunSummary:
+    batch_id: str
+    logical_date: dt.date | None
+    outcomes: list = field(default_factory=list)
+    results: dict = field(default_factory=dict)
+    skipped_reason: str | None = None
+
+    @property
+    def built(self) -> bool:
+        return "build" in self.results
+
+    @property
+    def published(self) -> dict | None:
+        return self.results.get("publish")
+
+
+def run(
+    home: Home,
+    logical_date: dt.date | None = None,
+    trigger: str = "cli",
+    progress=None,
+    log: Callable[[str], None] = print,
+    through: str = STEP_NAMES[-1],
+) -> RunSummary:
+    """Every step of the nightly run for ``logical_date`` (files whose data date is after it
+    wait), up to and including ``through``."""
+    if through not in STEP_NAMES:
+        raise ValueError(f"no step {through!r}; the steps are {', '.join(STEP_NAMES)}")
+    home.ensure()
+    ctx = RunContext(home, new_batch_id(logical_date, trigger), logical_date, trigger)
+    summary = RunSummary(ctx.batch_id, logical_date)
+    record_step(home, ctx.batch_id, "load", "running", logical_date=logical_date, trigger=trigger)
+    summary.outcomes = load(home, ctx.batch_id, until=logical_date, progress=progress)
+    loaded = sum(o.status == "loaded" for o in summary.outcomes)
+    quarantined = sum(o.status == "quarantined" for o in summary.outcomes)
+    log(f"load: {len(summary.outcomes)} new file(s), {loaded} loaded, {quarantined} quarantined")
+    summary.skipped_reason = skip_reason(ctx)
+    if summary.skipped_reason:
+        log(f"{', '.join(STEP_NAMES)} skipped: {summary.skipped_reason}")
+        return summary
+    for current in STEPS:
+        summary.results[current.name] = run_step(current.name, ctx, last=through)
+        if current.name == through:
+            break
+    if summary.published:
+        log(f"published snapshot {summary.published['snapshot_id']} to {home.serving}")
+    return summary

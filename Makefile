@@ -41,10 +41,11 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo test chromium bench bench-smoke clean clean-home
+.PHONY: help setup demo test lint chromium bench bench-smoke clean clean-home
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
-	@echo "make test   run the test suite"
+	@echo "make test   lint, then the test suite on every core"
+	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see README)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 
@@ -101,8 +102,18 @@ chromium:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
 
-test: $(BIN)/.synced chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+# Lint: ruff for Python (lint and format check), sqlfluff for the dbt SQL (.sqlfluff).
+lint: $(BIN)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@if [ -f .sqlfluff ]; then echo "$(BIN)/sqlfluff lint dbt_project"; $(BIN)/sqlfluff lint dbt_project; fi
+
+# The suite on every core (pytest-xdist; a test module stays on one worker, so its module
+# fixtures are built once). TEST_ARGS='-m "not slow"' is the quick loop (markers: pyproject.toml).
+TEST_WORKERS ?= auto
+TEST_ARGS ?=
+test: lint $(BIN)/.synced chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(TEST_ARGS)
 
 # The benchmark (README, "Performance"): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.

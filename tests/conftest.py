@@ -31,6 +31,32 @@ def _write_sample(landing: Path) -> None:
         generate(landing, day, 1, SAMPLE_PER_DAY, seed=SAMPLE_SEED)
 
 
+# Markers by module (pyproject.toml lists them): `-m "not slow"` is the quick loop, without the
+# modules that build warehouses or run whole pipelines.
+MODULE_MARKS = {
+    "test_bench_smoke": ("slow",),
+    "test_bsc": ("slow",),
+    "test_crash_recovery": ("slow",),
+    "test_cs_inspection": ("slow",),
+    "test_dag_integrity": ("airflow",),
+    "test_end_to_end": ("slow", "airflow"),
+    "test_faults": ("slow",),
+    "test_freshness": ("slow",),
+    "test_itsm": ("slow",),
+    "test_pipeline": ("slow",),
+    "test_report": ("slow",),
+    "test_rerun": ("slow",),
+    "test_scoped_tests": ("slow",),
+    "test_serving": ("slow",),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for mark in MODULE_MARKS.get(item.module.__name__.rpartition(".")[2], ()):
+            item.add_marker(mark)
+
+
 @pytest.fixture(scope="session")
 def sample_landing(tmp_path_factory) -> Path:
     landing = tmp_path_factory.mktemp("sample") / "landing"

@@ -29,7 +29,7 @@ def world(tmp_path_factory):
     home = Home.resolve(tmp_path_factory.mktemp("bsc") / "home").ensure()
     spec = SampleSpec(home.landing, (dt.date(2006, 1, 1), dt.date(2011, 6, 1)), 150, SPEC_SEED)
     generate_all(spec)
-    summary = pipeline.run(home, dt.date(2026, 11, 24), log=lambda *_: None)
+    summary = pipeline.run(home, dt.date(2026, 11, 24), log=lambda *_: None, through="publish")
     return home, summary
 
 

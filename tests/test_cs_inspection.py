@@ -71,7 +71,7 @@ def nights(tmp_path_factory, sample_landing):
             summaries.append(pipeline.RunSummary(f"night{i}", night, pipeline.load(home, f"night{i}", until=night)))
             pipeline.build(home)
         else:
-            summaries.append(pipeline.run(home, logical_date=night, log=lambda _: None))
+            summaries.append(pipeline.run(home, logical_date=night, log=lambda _: None, through="publish"))
     return home, summaries
 
 

@@ -135,6 +135,9 @@ def test_cli_run_status_and_same_marts_as_steps(sample_home, tmp_path):
     assert {t["status"] for t in info["totals"]} == {"loaded"}
     assert info["snapshot"]["marts"]["trs_release_time"]["rows"] > 0
     assert info["runs"][0]["status"] == "success"
+    # `swpm run` runs every step the nightly DAG runs, the report included.
+    assert (sample_home.serving / "report" / "index.html").is_file()
+    assert (sample_home.serving / "docs" / "dbt" / "index.html").is_file()
     # A second run of the same day changes nothing.
     again = subprocess.run([str(BIN / "swpm"), "run", "--date", "2026-11-24"], env=env, capture_output=True, text=True)
     assert "snapshot already current" in again.stdout

@@ -20,7 +20,8 @@ from tests.test_crash_recovery import mart_digests
 DAYS = [dt.date(2006, 1, 1), dt.date(2006, 1, 2), dt.date(2011, 6, 1)]
 PER_DAY = 60
 SEED = 9
-quiet = dict(log=lambda *_: None)
+# The report step is tested on its own (test_report.py); these tests look at the marts.
+quiet = dict(log=lambda *_: None, through="publish")
 
 
 @pytest.fixture(scope="module")

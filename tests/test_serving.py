@@ -46,14 +46,14 @@ def test_concurrent_reader_never_sees_a_half_published_state(home, sample_landin
             shutil.copy2(f, home.landing / f.name)
 
     night("2006")
-    first = pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None).published
+    first = pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None, through="publish").published
     stop, out = tmp_path / "stop", tmp_path / "reader.json"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(home.snapshot), str(stop), str(out)])
     try:
         time.sleep(1.0)
         run_started = time.time()
         night("2011")  # a second night: load, dbt build (the warehouse writer lock), publish
-        second = pipeline.run(home, dt.date(2026, 1, 2), log=lambda _: None).published
+        second = pipeline.run(home, dt.date(2026, 1, 2), log=lambda _: None, through="publish").published
         run_ended = time.time()
         ids = [second["snapshot_id"]]
         for _ in range(4):  # more swaps while the reader reads

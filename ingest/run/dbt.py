@@ -1,7 +1,13 @@
-"""dbt, run in-process through dbt's programmatic runner, against the home's warehouse."""
+"""dbt, run in-process through dbt's programmatic runner, against the home's warehouse.
+
+A process parses the dbt project once: later dbt commands in the same process (the report's
+``docs generate`` after ``build``, or another home's build) reuse the parsed manifest, which
+depends on the project's files and the dbt target only, never on which home's warehouse it runs.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -56,6 +62,39 @@ def _release_duckdb() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+# Parsed manifests of this process, by what a parse reads (see _parse_key).
+_MANIFESTS: dict[str, object] = {}
+# Flags that change what a parse produces: a command given one of them parses for itself.
+_PARSE_FLAGS = ("--vars", "--no-partial-parse", "--target", "-t", "--profile")
+
+
+def _parse_key() -> str:
+    """What a parse of the project depends on: every file of the project (path, size, modification
+    time) and the dbt target. Not the warehouse path: the manifest names no file."""
+    digest = hashlib.sha256(str(DBT_PROJECT_DIR).encode())
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        if path.is_file() and not {"target", "logs", "dbt_packages"} & set(path.relative_to(DBT_PROJECT_DIR).parts):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(os.environ.get("SWPM_DBT_TARGET", "").encode())
+    return digest.hexdigest()
+
+
+def _manifest(cli_paths: list[str]):
+    """The project's parsed manifest, parsed on the first call in this process (dbt's
+    programmatic runner takes a manifest for exactly this reuse)."""
+    from dbt.cli.main import dbtRunner
+
+    key = _parse_key()
+    if key not in _MANIFESTS:
+        res = dbtRunner().invoke(["parse", *cli_paths])
+        if not res.success or res.result is None:
+            return None  # the command itself parses, and reports the error
+        _MANIFESTS.clear()
+        _MANIFESTS[key] = res.result
+    return _MANIFESTS[key]
+
+
 def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True) -> DbtResult:
     """Run one dbt command (``build``, ``test``, ``docs generate``, ...) holding the writer
     lock, since dbt writes the warehouse."""
@@ -63,10 +102,13 @@ def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True)
 
     with connect(home):  # create raw/meta schemas so sources exist even before the first load
         pass
-    cli = command.split() + _prepare(home) + list(args)
+    paths = _prepare(home)
+    cli = command.split() + paths + list(args)
+    reuse = command != "parse" and not any(a.split("=")[0] in _PARSE_FLAGS for a in args)
     with writer_lock(home):
         try:
-            res = dbtRunner(callbacks=crashpoints.dbt_callbacks()).invoke(cli)
+            manifest = _manifest(paths) if reuse else None
+            res = dbtRunner(manifest=manifest, callbacks=crashpoints.dbt_callbacks()).invoke(cli)
         finally:
             _release_duckdb()
     nodes = []

@@ -316,6 +316,20 @@ def test_the_report_opens_the_snapshot_read_only_and_leaves_it_unchanged(every_m
     assert home.snapshot.read_bytes() == before
 
 
+def test_the_page_escapes_what_the_marts_hold(home):
+    """The template autoescapes: a value from a mart (here a no-data reason and a table cell) is text, never markup."""
+    from ingest.serving.report import page
+    from ingest.serving.report.charts import Table
+
+    bad = "<script>alert(1)</script>"
+    charts = [
+        report.Chart("a", "A", "m", no_data=bad),
+        report.Chart("b", "B", "m", table=Table(["h"], [[bad]]), refreshed="published now"),
+    ]
+    text = page.render(home, charts, {})
+    assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+
+
 def test_report_is_self_contained(every_mart):
     text = every_mart[1].read_text(encoding="utf-8")
     assert "<script" not in text and "<link" not in text and " src=" not in text and "@import" not in text

@@ -17,7 +17,7 @@ from ingest.config import Home
 from ingest.run import pipeline
 from ingest.serving import report
 
-ALL_CHARTS = [cid for cid, _, _ in report.CHART_META.values()]
+ALL_CHARTS = [spec.chart_id for spec in report.CHARTS]
 TRS_CHARTS = {"air-import-release", "release-by-mode", "release-by-channel"}
 
 # Marts of the sample world's other sources (everything but the C/S mart, whose KCS input is
@@ -127,6 +127,7 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
         assert f"No data yet: the mart {mart} is not in the published snapshot yet" in text
     snap_id = json.loads(home.snapshot_info.read_text())["snapshot_id"]
     assert snap_id in text and "Source mart: <code>trs_release_time</code>" in text
+    assert "Source mart: <code>trs_air_import_yearly</code>" in text
     # Both documentation sites exist and are linked relative to the report.
     full_home, full_path = every_mart
     assert (full_home.serving / "docs" / "dbt" / "index.html").stat().st_size > 100_000
@@ -143,10 +144,17 @@ def test_release_time_figures_equal_the_mart(published):
     home, path = published
     tables = _parse(path).tables
     served = home.snapshot
+    # The air-import chart reads the one model that computes the headline, trs_air_import_yearly
+    # (as `swpm headline` does), and that model holds trs_release_time's figures in days.
     expected = _sql(
         served,
+        "SELECT year, declarations, released, mean_days, median_days, p90_days FROM trs_air_import_yearly ORDER BY 1",
+    )
+    assert expected == _sql(
+        served,
         """
-        SELECT year(period_start), declarations, released, mean_hours / 24, median_hours / 24, p90_hours / 24
+        SELECT year(period_start), declarations, released, round(mean_hours / 24, 2), round(median_hours / 24, 2),
+               round(p90_hours / 24, 2)
         FROM trs_release_time WHERE period_type = 'year' AND grouping_set = 'period+type+mode'
           AND declaration_type = 'import' AND transport_mode = 'air' ORDER BY 1""",
     )
@@ -244,6 +252,10 @@ def test_every_chart_drawn_from_every_mart_with_figures_equal(every_mart):
 
 
 def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
+    """A mart lacking a column of its dbt contract gets a "no data yet" panel naming the column
+    and the contract, not a failed report: dbt enforces the contract when it builds, so such a
+    mart comes from a snapshot of another version of the models, and one stale mart must not
+    take the other charts down (as with a missing or an empty mart)."""
     home = Home.resolve(tmp_path / "home").ensure()
     shutil.copy2(every_mart[0].snapshot, home.snapshot)
     con = duckdb.connect(str(home.snapshot))
@@ -256,9 +268,66 @@ def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
     page = _parse(home.serving / "report" / "index.html")
     assert page.states["cost-benefit"] == page.states["sla-attainment"] == "no-data"
     assert page.states["cs-inspection"] == "ok"
-    assert "lacks column(s) cumulative_savings_krw" in text
-    assert "adjust COLUMNS in ingest/report.py" in text
+    assert "the mart cost_benefit_yearly lacks contract column(s) cumulative_savings_krw" in text
+    assert "the snapshot does not match dbt_project/models/marts/cost_benefit_yearly.yml" in text
     assert "the mart sla_indicator_monthly has no rows yet" in text
+
+
+def test_queries_read_only_contract_columns_and_declare_them_all():
+    """Every query names its mart's real columns (dbt_project/models/marts/<mart>.yml, contract
+    enforced), and its ``columns`` list is complete: it runs against tables holding only those
+    columns, so the "lacks contract column(s)" check before it can miss nothing."""
+    import yaml
+
+    from tests.conftest import PROJECT
+
+    contracts, enforced = {}, set()
+    for path in (PROJECT / "dbt_project" / "models" / "marts").glob("*.yml"):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            contracts[model["name"]] = {c["name"]: c["data_type"] for c in model["columns"]}
+            if model.get("config", {}).get("contract", {}).get("enforced"):
+                enforced.add(model["name"])
+    queries = [query for spec in report.CHARTS for query in spec.queries]
+    assert [spec.chart_id for spec in report.CHARTS] == ALL_CHARTS and len(set(ALL_CHARTS)) == 7
+    assert {query.mart for query in queries} == {"trs_air_import_yearly", "trs_release_time"} | set(OTHER_MARTS)
+    for query in queries:
+        assert query.mart in enforced, query.mart
+        contract = contracts[query.mart]
+        assert set(query.columns) <= set(contract), (query.mart, set(query.columns) - set(contract))
+        con = duckdb.connect()
+        try:
+            con.execute(f"CREATE TABLE {query.mart} ({', '.join(f'{c} {contract[c]}' for c in query.columns)})")
+            assert con.execute(query.sql).fetchall() == []
+        finally:
+            con.close()
+
+
+def test_the_report_opens_the_snapshot_read_only_and_leaves_it_unchanged(every_mart, tmp_path, monkeypatch):
+    home = Home.resolve(tmp_path / "home").ensure()
+    shutil.copy2(every_mart[0].snapshot, home.snapshot)
+    before = home.snapshot.read_bytes()
+    opened, real = [], duckdb.connect
+    monkeypatch.setattr(
+        duckdb, "connect", lambda path=":memory:", **kw: opened.append((str(path), kw)) or real(path, **kw)
+    )
+    page = _parse(report.build_report(home))
+    assert page.states == {cid: "ok" for cid in ALL_CHARTS}
+    assert opened == [(str(home.snapshot), {"read_only": True})]
+    assert home.snapshot.read_bytes() == before
+
+
+def test_the_page_escapes_what_the_marts_hold(home):
+    """The template autoescapes: a value from a mart (here a no-data reason and a table cell) is text, never markup."""
+    from ingest.serving.report import page
+    from ingest.serving.report.charts import Table
+
+    bad = "<script>alert(1)</script>"
+    charts = [
+        report.Chart("a", "A", "m", no_data=bad),
+        report.Chart("b", "B", "m", table=Table(["h"], [[bad]]), refreshed="published now"),
+    ]
+    text = page.render(home, charts, {})
+    assert "<script" not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
 
 
 def test_report_is_self_contained(every_mart):

@@ -46,7 +46,7 @@ help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   lint, then the test suite on every core"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
-	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see README)"
+	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 
 $(UV):
@@ -108,14 +108,14 @@ lint: $(BIN)/.synced
 	$(BIN)/ruff format --check .
 	@if [ -f .sqlfluff ]; then echo "$(BIN)/sqlfluff lint dbt_project"; $(BIN)/sqlfluff lint dbt_project; fi
 
-# The suite on every core (pytest-xdist; a test module stays on one worker, so its module
-# fixtures are built once). TEST_ARGS='-m "not slow"' is the quick loop (markers: pyproject.toml).
+# The suite on every core (pytest-xdist; the tests of a module with a module-scoped fixture
+# stay on one worker, so it is built once). TEST_ARGS='-m "not slow"' is the quick loop (markers: pyproject.toml).
 TEST_WORKERS ?= auto
 TEST_ARGS ?=
 test: lint $(BIN)/.synced chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(TEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup $(TEST_ARGS)
 
-# The benchmark (README, "Performance"): generated data and homes in bench/work/, figures in
+# The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.
 BENCH_SCALE ?= week
 BENCH_ARGS ?=

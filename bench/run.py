@@ -2,7 +2,7 @@
 the usual alternative. ``make bench`` (``--scale week``), or
 ``python -m bench.run --scale day|week|year [--per-day N] [--repeats R]``.
 
-Real volume (shared/docs/DOMAIN.md section 7): 45,000 declarations a day, about 7 milestone
+Real volume (docs/domain.md#scale-of-the-real-system): 45,000 declarations a day, about 7 milestone
 events each in the sample world. A scale is the history a warehouse holds (day = 1, week = 7,
 year = 365 cohort days from 2019-01-01) plus one new day after it. Every step runs in its own
 process (bench/steps.py), so its peak RSS is its own. Prints a table and writes the figures as

@@ -21,7 +21,7 @@ def _files(args) -> list[Path]:
 
 def step_import_ingest(args) -> dict:
     """Import the project's pipeline (DuckDB, pyarrow, pandas, Great Expectations)."""
-    from ingest import pipeline  # noqa: F401
+    from ingest.run import pipeline  # noqa: F401
 
     return {"seconds": time.perf_counter() - T0}
 

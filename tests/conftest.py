@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,14 @@ MODULE_MARKS = {
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        for mark in MODULE_MARKS.get(item.module.__name__.rpartition(".")[2], ()):
+        module = item.module.__name__.rpartition(".")[2]
+        for mark in MODULE_MARKS.get(module, ()):
             item.add_marker(mark)
+        # Under pytest-xdist (`--dist loadgroup`), a module whose tests share a module-scoped
+        # fixture runs on one worker, so the fixture is built once; other tests spread singly.
+        defs = getattr(item, "_fixtureinfo", None)
+        if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(module))
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +83,72 @@ def sample_home(home, sample_landing):
     for f in sample_landing.iterdir():
         shutil.copy2(f, home.landing / f.name)
     return home
+
+
+@dataclass(frozen=True)
+class PublishedWorld:
+    home: object  # ingest.config.Home
+    outcome_statuses: tuple[str, ...]
+    published: dict  # what the run's publish step returned
+    days: tuple[dt.date, ...] = tuple(SAMPLE_DAYS)
+    seed: int = SAMPLE_SEED
+
+
+@pytest.fixture(scope="session")
+def published_world(tmp_path_factory, worker_id) -> PublishedWorld:
+    """A sample world of every source kind, run once for the whole session through every step of
+    the nightly run (load, build, freshness, check, publish, report). Shared by the report and
+    Balanced Scorecard tests, across pytest-xdist workers: the first builds it under a file lock,
+    the others read it. Read-only for its users: a test that changes a home copies it."""
+    import json
+
+    from filelock import FileLock
+
+    from ingest.config import Home
+    from ingest.run import pipeline
+    from ingest.sample_world.registry import generate_all
+    from ingest.sample_world.spec import SampleSpec
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    folder = shared / "published_world"
+    record = folder / "run.json"
+    with FileLock(str(shared / "published_world.lock")):
+        home = Home.resolve(folder / "home")
+        if not record.exists():
+            home.ensure()
+            generate_all(SampleSpec(home.landing, tuple(SAMPLE_DAYS), 200, SAMPLE_SEED))
+            summary = pipeline.run(home, dt.date(2026, 1, 1), log=lambda *_: None)
+            record.write_text(
+                json.dumps(
+                    {"outcomes": [o.status for o in summary.outcomes], "published": summary.published}, default=str
+                )
+            )
+        run = json.loads(record.read_text())
+    return PublishedWorld(home, tuple(run["outcomes"]), run["published"])
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory, sample_landing):
+    """The sample world loaded and built once per worker: (home, the build's result). Tests that
+    change a home take a copy (``built_home``)."""
+    from ingest.config import Home
+    from ingest.run import pipeline
+
+    home = Home.resolve(tmp_path_factory.mktemp("built") / "home").ensure()
+    for f in sample_landing.iterdir():
+        shutil.copy2(f, home.landing / f.name)
+    pipeline.load(home, "b1")
+    return home, pipeline.build(home)
+
+
+@pytest.fixture
+def built_home(built_sample, tmp_path):
+    """A copy of the loaded and built sample home, for a test to change."""
+    from ingest.config import Home
+
+    shutil.copytree(built_sample[0].root, tmp_path / "built", symlinks=True)
+    return Home.resolve(tmp_path / "built")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Fault injection at the door, for every landing contract (tests/faults/).
 
 Per source kind: a good file and every fault case derived from it land together and load in one
-batch. Each case must end as its rule says (README, "What happens to bad input"): loaded, or
+batch. Each case must end as its rule says (docs/landing-contracts.md#quarantine-reasons): loaded, or
 quarantined with a reason naming the file, the column or line, and what to do; the good file
 and every other file of the batch load; landed rows = loaded + quarantined for every file; raw
 holds exactly the rows the manifest says were loaded. A new contract gets all of this.

@@ -27,9 +27,8 @@ def _table(path, sql):
 MART_ORDER = "ORDER BY ALL"
 
 
-def test_dbt_build_runs_models_unit_tests_and_data_tests(sample_home):
-    pipeline.load(sample_home, "b1")
-    result = pipeline.build(sample_home)
+def test_dbt_build_runs_models_unit_tests_and_data_tests(built_sample):
+    _, result = built_sample
     kinds = {n["resource_type"] for n in result.nodes}
     assert {"model", "test", "unit_test"} <= kinds
     assert not result.failures
@@ -62,9 +61,8 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
         assert df.equals(full), mart
 
 
-def test_checks_then_atomic_publish(sample_home):
-    pipeline.load(sample_home, "b1")
-    pipeline.build(sample_home)
+def test_checks_then_atomic_publish(built_home):
+    sample_home = built_home
     results = pipeline.check(sample_home)
     assert all(r.success for r in results) and {r.name for r in results} >= {"trs_release_time", "trs_segment_time"}
     first = pipeline.publish(sample_home, "b1")
@@ -82,13 +80,12 @@ def test_checks_then_atomic_publish(sample_home):
     assert pipeline.is_published_current(sample_home)
 
 
-def test_failed_publish_leaves_previous_snapshot(sample_home, monkeypatch):
+def test_failed_publish_leaves_previous_snapshot(built_home, monkeypatch):
     import errno
 
     from ingest.run import publish as publisher
 
-    pipeline.load(sample_home, "b1")
-    pipeline.build(sample_home)
+    sample_home = built_home
     first = pipeline.publish(sample_home, "b1")
     before = sample_home.snapshot.read_bytes()
     parquet_before = os.readlink(sample_home.serving / "parquet")
@@ -105,11 +102,10 @@ def test_failed_publish_leaves_previous_snapshot(sample_home, monkeypatch):
     assert not list(sample_home.serving.glob(".marts.*")), "no temporary file left behind"
 
 
-def test_failing_mart_check_blocks_publish(sample_home, monkeypatch):
+def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
     from ingest.run import mart_checks as quality
 
-    pipeline.load(sample_home, "b1")
-    pipeline.build(sample_home)
+    sample_home = built_home
     original = quality._mart_checks
 
     def stricter():

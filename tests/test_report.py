@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
@@ -14,7 +13,6 @@ import duckdb
 import pytest
 
 from ingest.config import Home
-from ingest.run import pipeline
 from ingest.serving import report
 
 ALL_CHARTS = [spec.chart_id for spec in report.CHARTS]
@@ -84,17 +82,11 @@ def _f(v, digits=2):
 
 
 @pytest.fixture(scope="module")
-def every_mart(tmp_path_factory):
-    """A real nightly run over a small sample world of every source kind, then the report and dbt docs."""
-    from ingest.sample_world.registry import generate_all
-    from ingest.sample_world.spec import SampleSpec
-    from tests.conftest import SAMPLE_DAYS, SAMPLE_SEED
-
-    home = Home.resolve(tmp_path_factory.mktemp("report") / "home").ensure()
-    generate_all(SampleSpec(home.landing, tuple(SAMPLE_DAYS), 200, SAMPLE_SEED))
-    pipeline.run(home, dt.date(2026, 1, 1), log=lambda _: None)
-    report.publish_dbt_docs(home)
-    return home, report.build_report(home)
+def every_mart(published_world):
+    """A real nightly run over a small sample world of every source kind, whose last step wrote
+    the report and dbt docs (the session's published world)."""
+    home = published_world.home
+    return home, home.serving / "report" / "index.html"
 
 
 @pytest.fixture(scope="module")
@@ -393,6 +385,7 @@ def _render(page, tmp_path, name, extra=""):
     return (errors.group(1) if errors else ""), json.loads(check.group(1).replace("&quot;", '"'))
 
 
+@pytest.mark.browser
 def test_browser_renders_every_chart_without_errors(every_mart, tmp_path):
     errors, charts = _render(every_mart[1], tmp_path, "report.html")
     assert errors == ""

@@ -1,5 +1,5 @@
 """Security: no secret in the repository, the snapshot read-only for readers, and no SQL built
-from what a file holds or how it is named (README, "Security")."""
+from what a file holds or how it is named (docs/operations.md#security)."""
 
 from __future__ import annotations
 

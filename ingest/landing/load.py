@@ -106,7 +106,7 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
                 raise Rejected(
                     "unknown_source",
                     f"{name}: no landing contract claims this file name; "
-                    "rename it to a documented pattern (README, 'Landing contracts') or add a contract.",
+                    "rename it to a documented pattern (docs/landing-contracts.md) or add a contract.",
                 )
             if seen:
                 raise Rejected(

@@ -244,7 +244,7 @@ def _read_csv(con, source: Path, path: Path, contract: Contract, compression: st
         "delim": contract.delimiter,
         "compression": compression,
         # One null marker goes as a plain string: DuckDB 1.5 reads ten times slower when
-        # nullstr is a one-element list (README "Performance").
+        # nullstr is a one-element list (docs/performance.md).
         "nullstr": contract.null_strings[0] if len(contract.null_strings) == 1 else list(contract.null_strings),
     }
     try:

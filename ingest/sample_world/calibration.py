@@ -1,5 +1,5 @@
 """The Balanced Scorecard sample world's calibration to the case study.
- (shared/seeds, DOMAIN.md sections 5 and 6):
+ (shared/seeds; docs/domain.md#users-satisfaction-and-usage and #cost-and-benefit):
 - usage rate of the Single Window 2006-2011 exactly the seed's table (``USAGE_RATE_PCT``), then
   a slow approach to 100 %;
 - satisfaction rising with usage after the 2006 launch, a dip in 2016 (4th-generation UNI-PASS

@@ -3,7 +3,7 @@
 Deterministic (a seed per cohort day, so any day is reproducible on its own) and vectorised
 (numpy over whole days; one real day of 50,000 declarations takes a few seconds).
 
-Calibration, from the case study (shared/seeds, shared/docs/DOMAIN.md section 2):
+Calibration, from the case study (shared/seeds; docs/domain.md#time-release-study):
 - air-cargo import release time (arrival to release) about 4 days in 2006 falling to about
   1.5 days from 2011 onwards (``target_air_import_hours``);
 - yellow (documentary check) and red (physical inspection) channels slower than green;

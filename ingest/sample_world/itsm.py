@@ -12,7 +12,7 @@ Three yearly exports per sample year, written in the style the real tools delive
   processed timestamps.
 The export date (the file's data date) is 31 December, or the sample world's last day.
 
-Calibration (shared/docs/DOMAIN.md section 4 and the seed's SLA table):
+Calibration (docs/domain.md#sla-indicators and the seed's SLA table):
 - export-declaration processing time around the seed's 9.5 / 10.5 / 11.5 s levels: slow at the
   launch (2006), inside the goal from 2009, a dip when the 4th-generation UNI-PASS went live
   (2016), recovered after (``EDOC_EXPORT_MEAN_SECONDS``);

@@ -5,7 +5,7 @@ blank row: Year | Stage | Cost type | Item | Amount (KRW). Cost types: Investmen
 establishment or expansion stage), Operating, Savings (booked reduction of clearance-related
 logistics costs). A 'Summary' sheet sits before it, as in real workbooks. The 2006 workbook
 also carries the establishment years 2004-2005 (the project started in 2004).
-Calibrated so that cumulative savings overtake cumulative investment (DOMAIN.md section 6).
+Calibrated so that cumulative savings overtake cumulative investment (docs/domain.md#cost-and-benefit).
 """
 
 from __future__ import annotations

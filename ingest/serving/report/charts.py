@@ -13,7 +13,7 @@ from . import svg
 from .queries import Query
 from .snapshot import NoData, Snapshot
 
-# The seed's reference marks for air-cargo import release time (DOMAIN.md section 2).
+# The seed's reference marks for air-cargo import release time (docs/domain.md#time-release-study).
 RELEASE_TIME_MARKS_DAYS = [("2006 goal baseline: 4 days", 4.0), ("after the Single Window matured: 1.5 days", 1.5)]
 MODES = ["air", "sea", "land"]
 CHANNELS = ["green", "yellow", "red"]
@@ -128,7 +128,7 @@ def draw_release_by_channel(spec: ChartSpec, data) -> Drawn:
 def draw_cost_benefit(spec: ChartSpec, data) -> Drawn:
     [rows] = data
     years = [str(r["year"]) for r in rows]
-    # The break-even year is the mart's (is_break_even_year, DOMAIN.md section 6), not recomputed here.
+    # The break-even year is the mart's (is_break_even_year, docs/domain.md#cost-and-benefit), not recomputed here.
     be = next((i for i, r in enumerate(rows) if r["is_break_even_year"]), None)
     amounts = ["investment_bn", "cumulative_investment_bn", "savings_bn", "cumulative_savings_bn", "net_position_bn"]
     return Drawn(

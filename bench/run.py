@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from ingest.files import write_atomic
+
 PROJECT = Path(__file__).resolve().parent.parent
 SCALES = {"day": 1, "week": 7, "year": 365}
 START = dt.date(2019, 1, 1)
@@ -109,9 +111,7 @@ class Bench:
     def save(self, final: bool = False) -> None:
         self.figures["complete"] = final
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.out.with_suffix(".json.part")
-        tmp.write_text(json.dumps(self.figures, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, self.out)
+        write_atomic(self.out, json.dumps(self.figures, indent=2, default=str) + "\n")
 
 
 def gzip_size(path: Path) -> int:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 from ingest.config import Home
+from ingest.files import write_atomic
 from ingest.landing.checks import quote_ident
 from ingest.landing.contracts import Contract
 from ingest.landing.discover import sha256_of
@@ -47,9 +47,7 @@ def set_aside_exact_duplicates(con, home: Home, contract: Contract, name: str, s
         "export is expected to hold repeated lines.",
         "quarantined_at": utc_now().isoformat(),
     }
-    tmp = home.quarantine / f".{name}.rows.reason.json.part"
-    tmp.write_text(json.dumps(reason, indent=2), encoding="utf-8")
-    os.replace(tmp, home.quarantine / f"{name}.rows.reason.json")
+    write_atomic(home.quarantine / f"{name}.rows.reason.json", json.dumps(reason, indent=2))
     return len(lines_)
 
 
@@ -69,9 +67,7 @@ def quarantine_file(home: Home, path: Path, sha: str, rejection: Rejected) -> Pa
         "details": rejection.details,
         "quarantined_at": utc_now().isoformat(),
     }
-    tmp = target.with_name(f".{target.name}.reason.json.part")
-    tmp.write_text(json.dumps(reason, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, target.with_name(target.name + ".reason.json"))
+    write_atomic(target.with_name(target.name + ".reason.json"), json.dumps(reason, indent=2, ensure_ascii=False))
     return target
 
 

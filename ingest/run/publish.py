@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from ingest import crashpoints
 from ingest.config import PUBLISHED_MARTS, Home
+from ingest.files import part_path
 from ingest.warehouse import connect
 
 KEEP_SNAPSHOTS = 2
@@ -90,7 +91,7 @@ def _clear_leftovers(home: Home) -> None:
         p.unlink(missing_ok=True)
     for p in home.serving.glob(".parquet.*.link"):
         p.unlink(missing_ok=True)
-    (home.serving / ".snapshot.json.part").unlink(missing_ok=True)
+    part_path(home.snapshot_info).unlink(missing_ok=True)
     served = home.serving / "parquet"
     keep = Path(os.readlink(served)).name if served.is_symlink() else None
     snapshots = home.serving / "snapshots"
@@ -159,7 +160,9 @@ def _publish(home: Home, batch_id: str, marts) -> dict:
         with open(tmp_db, "rb") as fh:
             os.fsync(fh.fileno())
         # Everything that needs disk space is written before the swap, so a full disk fails here.
-        info_tmp = home.serving / ".snapshot.json.part"
+        # Not ingest.files.replacing: the three new files are written first and renamed together
+        # below, the snapshot last-but-one, so a failure before the swap changes nothing served.
+        info_tmp = part_path(home.snapshot_info)
         _write_synced(info_tmp, json.dumps(info, indent=2, default=str))
         link_tmp = home.serving / f".parquet.{snapshot_id}.link"
         os.symlink(Path("snapshots") / snapshot_id / "parquet", link_tmp)
@@ -168,7 +171,7 @@ def _publish(home: Home, batch_id: str, marts) -> dict:
             shutil.rmtree(parquet_link)  # a folder left by hand: replace it with the link
         crashpoints.reached("publish:before_swap")
     except (OSError, duckdb.Error) as exc:
-        for leftover in (tmp_db, home.serving / ".snapshot.json.part", home.serving / f".parquet.{snapshot_id}.link"):
+        for leftover in (tmp_db, part_path(home.snapshot_info), home.serving / f".parquet.{snapshot_id}.link"):
             with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,7 @@
 -- Incremental: a night recomputes only the months and years of a source that hold a declaration
 -- changed since the last build (for KCS also the months of its earlier versions, in case a
 -- correction moved its Date); their old rows are replaced whole.
+-- depends_on: {{ ref('stg_kcs__import_declaration_versions') }}
 
 with declarations as (
     select * from {{ ref('int_cs_inspections') }}
@@ -36,9 +37,9 @@ changed as (
 changed_months as (
     select distinct source, date_trunc('month', reference_date) as month from changed
     union
-    select distinct 'kcs_extract', date_trunc('month', r."Date")
-    from {{ source('kcs', 'kcs_import_declarations') }} as r
-    where r."Declaration ID" in (select declaration_id from changed where source = 'kcs_extract')
+    select distinct 'kcs_extract', date_trunc('month', v.declaration_date)
+    from {{ ref('stg_kcs__import_declaration_versions') }} as v
+    where v.declaration_id in (select declaration_id from changed where source = 'kcs_extract')
 ),
 {% endif %}
 

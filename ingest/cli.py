@@ -149,6 +149,14 @@ def cmd_status(args, home: Home) -> int:
         print("published: nothing yet")
     for r in info.get("runs", [])[:5]:
         print(f"  run {r['batch_id']}: {r['step']} {r['status']} {r['detail'] or ''} (updated {r['updated_at']})")
+        if r.get("warnings"):
+            print(f"    warned: {r['warnings']}")
+    fresh = info.get("source_freshness", [])
+    if fresh:
+        counts = {st: sum(s["status"] == st for s in fresh) for st in dict.fromkeys(s["status"] for s in fresh)}
+        print(f"sources (checked {fresh[0]['checked_at']}): " + ", ".join(f"{n} {st}" for st, n in counts.items()))
+        for s in info.get("stale_sources", []):
+            print(f"  STALE {s['description']}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Great Expectations, used on pandas batches (GX's SQL datasource is broken on DuckDB).
 
-The shared pieces: suites from expectation configurations, validation of a frame, failures
-with example values and line numbers. The door (``ingest.landing.checks``) validates every
+The shared pieces: suites of GX's typed expectations built from ``{type, kwargs}`` entries (the
+landing contracts, expectations/marts/*.yml), validation of a frame, failures with example values
+and line numbers. The door (``ingest.landing.checks``) validates every
 delivered file in an ephemeral context; the mart checks (``ingest.run.mart_checks``) run a
 file-backed checkpoint with Data Docs.
 """
@@ -13,9 +14,13 @@ import logging
 from dataclasses import dataclass
 
 import great_expectations as gx
+from great_expectations.compatibility import pydantic
+from great_expectations.exceptions import ExpectationNotFoundError
+from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
+from great_expectations.expectations.registry import get_expectation_impl
 from great_expectations.validator.v1_validator import Validator
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -31,11 +36,47 @@ class Failure:
     detail: str = ""
 
 
+class UnknownExpectation(ValueError):
+    pass
+
+
+@functools.cache
+def expectation_classes() -> dict[str, type[Expectation]]:
+    """GX's typed expectation classes by their type name: ``expect_column_values_to_not_be_null``
+    -> ``gx.expectations.ExpectColumnValuesToNotBeNull``."""
+    classes = (getattr(gx.expectations, n) for n in dir(gx.expectations))
+    return {
+        cls.expectation_type: cls
+        for cls in classes
+        if isinstance(cls, type) and issubclass(cls, Expectation) and cls.expectation_type
+    }
+
+
+def build_expectation(cfg: dict, suite: str = "") -> Expectation:
+    """One expectation from ``{type, kwargs}``: GX's typed class for the type (its fields are
+    validated here, not at the first validation), or, for a type GX registers without a class in
+    ``gx.expectations`` (a plugin's), its configuration. An unknown type is an error."""
+    kind, kwargs = cfg["type"], cfg.get("kwargs") or {}
+    where = f"suite {suite!r}: " if suite else ""
+    cls = expectation_classes().get(kind)
+    if cls is None:
+        try:
+            get_expectation_impl(kind)
+        except ExpectationNotFoundError:
+            raise UnknownExpectation(
+                f"{where}unknown expectation type {kind!r}: Great Expectations has no such expectation "
+                "(names are snake_case, e.g. expect_column_values_to_not_be_null)"
+            ) from None
+        return ExpectationConfiguration(type=kind, kwargs=kwargs).to_domain_obj()
+    try:
+        return cls(**kwargs)
+    except pydantic.ValidationError as exc:
+        raise ValueError(f"{where}{kind} {kwargs}: {exc}") from exc
+
+
 def build_suite(name: str, configs: list[dict]) -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name=name)
-    for cfg in configs:
-        suite.add_expectation_configuration(ExpectationConfiguration(type=cfg["type"], kwargs=cfg["kwargs"]))
-    return suite
+    """A suite of the typed expectations of ``configs`` (entries ``{type, kwargs}``), in order."""
+    return gx.ExpectationSuite(name=name, expectations=[build_expectation(cfg, name) for cfg in configs])
 
 
 def quiet(context) -> None:

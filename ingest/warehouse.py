@@ -55,6 +55,21 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     started_at   TIMESTAMP NOT NULL,
     updated_at   TIMESTAMP NOT NULL
 );
+-- What a run warned about without failing (stale sources): kept through its later steps.
+ALTER TABLE meta.runs ADD COLUMN IF NOT EXISTS warnings VARCHAR;
+-- Source freshness (ingest/run/freshness.py), one row per source table per check: the newest
+-- _loaded_at against the source's warn_after window. Warn only: a stale source never stops a run.
+CREATE TABLE IF NOT EXISTS meta.source_freshness (
+    checked_at    TIMESTAMP NOT NULL,
+    batch_id      VARCHAR,
+    source        VARCHAR NOT NULL,   -- <dbt source>.<table>, e.g. clearance.clearance_events
+    status        VARCHAR NOT NULL,   -- pass | warn | error | runtime error | no data (never loaded)
+    max_loaded_at TIMESTAMP,          -- newest _loaded_at (UTC)
+    age_hours     DOUBLE,
+    warn_after    VARCHAR,            -- e.g. '2 days'
+    detail        VARCHAR,
+    PRIMARY KEY (checked_at, source)
+);
 """
 
 

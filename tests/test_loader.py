@@ -232,3 +232,21 @@ def test_recorded_files_are_not_hashed_again(sample_home, monkeypatch):
     target.write_bytes(data[:-8] + data[-8:])  # same bytes, re-delivered
     os.utime(target, (stat.st_atime, stat.st_mtime))
     assert discover(sample_home) == [] and hashed == [target.name], "re-delivery is hashed and recognised"
+
+
+def test_door_suites_are_typed_expectations_and_an_unknown_type_fails_clearly():
+    """The door's suites hold GX's typed expectation classes (ingest/gx.py build_suite), one per
+    configuration of the contract; a type GX does not know fails when the suite is built."""
+    import great_expectations as gx
+
+    from ingest.gx import UnknownExpectation, build_suite
+    from ingest.landing.contracts import load_contracts
+
+    contract = load_contracts()["clearance_declarations"]
+    configs = contract.expectation_configs()
+    suite = build_suite("door", configs)
+    assert [e.expectation_type for e in suite.expectations] == [c["type"] for c in configs]
+    assert isinstance(suite.expectations[0], gx.expectations.ExpectTableColumnsToMatchOrderedList)
+    assert any(isinstance(e, gx.expectations.ExpectColumnValuesToNotBeNull) for e in suite.expectations)
+    with pytest.raises(UnknownExpectation, match="suite 'door': unknown expectation type 'expect_column_to_be_tidy'"):
+        build_suite("door", [*configs, {"type": "expect_column_to_be_tidy", "kwargs": {"column": "x"}}])

@@ -121,6 +121,31 @@ def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
     assert not sample_home.snapshot.exists()
 
 
+def test_dbt_tests_own_percentile_order_and_reconciliation(sample_home):
+    """The rules of one mart are dbt tests; the GX publish gate does not repeat them. Percentiles
+    out of order, or an all-groups row that no longer counts the declarations, fail dbt's tests."""
+    from ingest.run import dbt
+
+    pipeline.load(sample_home, "b1")
+    pipeline.build(sample_home)
+    with duckdb.connect(str(sample_home.warehouse)) as con:
+        con.execute(
+            "UPDATE marts.trs_release_time SET p90_hours = median_hours - 1 "
+            "WHERE grouping_set = 'period+type' AND median_hours IS NOT NULL"
+        )
+        con.execute(
+            "UPDATE marts.trs_release_time SET declarations = declarations + 1 "
+            "WHERE grouping_set = 'period' AND period_type = 'year'"
+        )
+    with pytest.raises(dbt.DbtFailed) as failed:
+        dbt.run_dbt(sample_home, "test", "--select", "trs_release_time")
+    message = str(failed.value)
+    assert "ordered_columns_trs_release_time_min_hours__median_hours__p90_hours__p95_hours__max_hours" in message
+    assert "trs_release_time_reconciles" in message
+    gate = {r.name: r for r in pipeline.check(sample_home)}
+    assert gate["trs_release_time"].success  # one owner: the gate checks the values' plausibility
+
+
 def test_cli_run_status_and_same_marts_as_steps(sample_home, tmp_path):
     env = dict(os.environ, SWPM_HOME=str(sample_home.root))
     res = subprocess.run([str(BIN / "swpm"), "run", "--date", "2026-11-24"], env=env, capture_output=True, text=True)

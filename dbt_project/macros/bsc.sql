@@ -33,13 +33,12 @@
     end, 2)
 {%- endmacro %}
 
-{# The KPI models dbt knows now (models under models/kpis/), by name: the scorecard only takes
-   actual values from these, so a catalogue entry whose model is absent (not written yet, or
-   removed) shows 'no data'. Empty while dbt parses (the graph exists only at execution). #}
+{# The KPI models (every model under models/kpis/), by name, from dbt's graph. Empty while dbt
+   parses (the graph exists only at execution). #}
 {% macro kpi_model_names() -%}
     {%- set names = [] -%}
     {%- if execute -%}
-        {%- for node in graph.nodes.values() -%}
+        {%- for node in graph.get('nodes', {}).values() -%}
             {%- if node.resource_type == 'model' and node.package_name == project_name and node.fqn[1] == 'kpis' -%}
                 {%- do names.append(node.name) -%}
             {%- endif -%}
@@ -48,36 +47,28 @@
     {{ return(names | sort) }}
 {%- endmacro %}
 
-{# SQL condition: `column` names a KPI model that exists now. #}
-{% macro is_existing_kpi_model(column) -%}
-    {%- set names = kpi_model_names() -%}
-    {%- if names -%}
-        {{ column }} in ({% for n in names %}'{{ n }}'{{ ", " if not loop.last }}{% endfor %})
-    {%- else -%}
-        false
-    {%- endif -%}
-{%- endmacro %}
-
-{# on-run-start: the register of KPI actual values that every KPI model writes into after it
-   is built (see record_kpi_actuals). Rows of KPI models that no longer exist are dropped. #}
-{% macro prepare_kpi_actuals() -%}
-    create schema if not exists kpis;
-    create table if not exists kpis.kpi_actuals (
-        kpi_model varchar not null,
-        year integer not null,
-        actual_value double,
-        recorded_at timestamp not null
-    );
-    delete from kpis.kpi_actuals where not ({{ is_existing_kpi_model('kpi_model') }})
-{%- endmacro %}
-
-{# post-hook of every KPI model: replace its rows in the register with what it returns now.
-   The register decouples the scorecard from the build order of the KPI models, so a new KPI
-   needs no edit to the scorecard. #}
-{% macro record_kpi_actuals() -%}
-    delete from kpis.kpi_actuals where kpi_model = '{{ this.identifier }}';
-    insert into kpis.kpi_actuals
-    select '{{ this.identifier }}', cast(year as integer), cast(actual_value as double), now()::timestamp
-    from {{ this }}
+{# The actual values of every KPI model (kpi_model, year, actual_value), each read through
+   ref(), so that dbt's lineage shows which KPI feeds the scorecard and builds the KPI models
+   first. dbt records a model's parents while it parses the project, before the graph exists:
+   kpi_scorecard declares them (`-- depends_on`) from SWPM_KPI_MODELS, which swpm sets to the
+   models in models/kpis/ (ingest/run/dbt.py). A KPI model missing there is an error, never a
+   KPI silently left out. #}
+{% macro kpi_actuals() -%}
+    {%- for kpi in kpi_model_names() %}
+        {%- if execute and model.resource_type == 'model' and 'model.' ~ project_name ~ '.' ~ kpi not in model.depends_on.nodes %}
+            {{- exceptions.raise_compiler_error(
+                "KPI model " ~ kpi ~ " is not a declared parent of " ~ model.name ~ ": run dbt through swpm, "
+                ~ "which declares every model of models/kpis/ (SWPM_KPI_MODELS, ingest/run/dbt.py), "
+                ~ "or set SWPM_KPI_MODELS to their names, comma-separated") }}
+        {%- endif %}
+    select '{{ kpi }}' as kpi_model, cast(year as integer) as year, cast(actual_value as double) as actual_value
+    from {{ ref(kpi) }}
     where year is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select cast(null as varchar) as kpi_model, cast(null as integer) as year, cast(null as double) as actual_value
+    where false
+    {%- endfor %}
 {%- endmacro %}

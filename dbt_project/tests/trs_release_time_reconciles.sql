@@ -3,7 +3,7 @@ with expected as (
     select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, count(*) as n
     from {{ ref('int_declaration_milestones') }} where reference_date is not null group by all
     union all
-    select 'month', cast(date_trunc('month', reference_date) as date), count(*)
+    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, count(*) as n
     from {{ ref('int_declaration_milestones') }} where reference_date is not null group by all
 )
 select e.*, m.declarations

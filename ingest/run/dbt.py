@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest import crashpoints
 from ingest.config import DBT_PROJECT_DIR, Home
@@ -32,10 +33,19 @@ class DbtResult:
         return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped", "warn", "no-op")]
 
 
+def kpi_models(project_dir: Path) -> list[str]:
+    """The KPI models: every model in the project's models/kpis/, by name."""
+    return sorted(p.stem for p in (project_dir / "models" / "kpis").rglob("*.sql"))
+
+
 def _prepare(home: Home) -> list[str]:
     home.ensure()
     # The dbt profile reads the warehouse path from the environment.
     os.environ["SWPM_WAREHOUSE"] = str(home.warehouse)
+    # kpi_scorecard reads every KPI model through ref(); dbt records a model's parents while it
+    # parses, before it knows which models exist, so the scorecard declares them from this list
+    # (dbt_project/macros/bsc.sql, kpi_actuals). A new KPI model needs no edit anywhere else.
+    os.environ["SWPM_KPI_MODELS"] = ",".join(kpi_models(DBT_PROJECT_DIR))
     dbt_dir = home.warehouse_dir / "dbt"
     return [
         "--project-dir",

@@ -2,7 +2,8 @@
 and ``swpm run`` follow, so the two cannot drift.
 
     load (every new file; one mapped task per file in the DAG) -> changes pending?
-    -> build (dbt) -> check (GX on the marts) -> publish (snapshot) -> report
+    -> build (dbt) -> freshness (dbt source freshness, warn only) -> check (GX on the marts)
+    -> publish (snapshot) -> report
 
 Each step is safe to repeat: loads are idempotent per file, dbt models are incremental on load
 time, publishing is an atomic swap and the report is rewritten from the snapshot. Every step
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ingest.config import Home
-from ingest.run import dbt
+from ingest.run import dbt, freshness
 from ingest.run import publish as publisher
 from ingest.run.runlog import new_batch_id, record_step, status
 from ingest.warehouse import connect
@@ -39,6 +40,7 @@ class RunContext:
     batch_id: str
     logical_date: dt.date | None = None
     trigger: str = "cli"
+    log: Callable[[str], None] = print  # a step's log lines (the Airflow task log, swpm run's output)
 
 
 def load(
@@ -131,6 +133,7 @@ class Step:
 # After the load and the changes-pending gate, in order.
 STEPS: tuple[Step, ...] = (
     Step("build", lambda ctx: build(ctx.home)),
+    Step("freshness", lambda ctx: freshness.check(ctx.home, ctx.batch_id, log=ctx.log)),
     Step("check", lambda ctx: check(ctx.home)),
     Step("publish", lambda ctx: publish(ctx.home, ctx.batch_id), publishes_marts=True),
     Step("report", lambda ctx: report(ctx.home)),
@@ -149,6 +152,10 @@ def run_step(name: str, ctx: RunContext, last: str = STEP_NAMES[-1]) -> Any:
     except Exception as exc:
         record_step(ctx.home, ctx.batch_id, current.name, "failed", str(exc))
         raise
+    # What a step warns about without failing (freshness: the stale sources) stays on the run.
+    warning = getattr(result, "warning", None)
+    if warning:
+        record_step(ctx.home, ctx.batch_id, current.name, "warned", warning, warnings=warning)
     if name == last:
         snapshot = publisher.current_snapshot(ctx.home) or {}
         record_step(ctx.home, ctx.batch_id, "done", "success", f"snapshot {snapshot.get('snapshot_id')}")
@@ -185,7 +192,7 @@ def run(
     if through not in STEP_NAMES:
         raise ValueError(f"no step {through!r}; the steps are {', '.join(STEP_NAMES)}")
     home.ensure()
-    ctx = RunContext(home, new_batch_id(logical_date, trigger), logical_date, trigger)
+    ctx = RunContext(home, new_batch_id(logical_date, trigger), logical_date, trigger, log)
     summary = RunSummary(ctx.batch_id, logical_date)
     record_step(home, ctx.batch_id, "load", "running", logical_date=logical_date, trigger=trigger)
     summary.outcomes = load(home, ctx.batch_id, until=logical_date, progress=progress)

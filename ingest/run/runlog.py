@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 from ingest.config import Home
+from ingest.run import freshness
 from ingest.run import publish as publisher
 from ingest.warehouse import connect
 
@@ -24,14 +25,20 @@ def record_step(
     detail: str = "",
     logical_date: dt.date | None = None,
     trigger: str = "cli",
+    warnings: str | None = None,
 ) -> None:
+    """The run's current step and status. ``warnings`` (what a step warned about without
+    failing, e.g. stale sources) stay on the run through its later steps."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with connect(home) as con:
         con.execute(
             """
-            INSERT INTO meta.runs VALUES ($b, $d, $t, $s, $st, $detail, $now, $now)
+            INSERT INTO meta.runs (batch_id, logical_date, trigger, step, status, detail, started_at, updated_at,
+                                   warnings)
+            VALUES ($b, $d, $t, $s, $st, $detail, $now, $now, $warnings)
             ON CONFLICT (batch_id) DO UPDATE SET step = excluded.step, status = excluded.status,
-                detail = excluded.detail, updated_at = excluded.updated_at
+                detail = excluded.detail, updated_at = excluded.updated_at,
+                warnings = coalesce(excluded.warnings, warnings)
             """,
             {
                 "b": batch_id,
@@ -41,15 +48,16 @@ def record_step(
                 "st": status,
                 "detail": detail[:2000],
                 "now": now,
+                "warnings": warnings[:2000] if warnings else None,
             },
         )
 
 
 def status(home: Home) -> dict:
-    """What was loaded, quarantined and published, and when."""
+    """What was loaded, quarantined and published, and when; which sources are stale."""
     out: dict = {"home": str(home.root), "snapshot": publisher.current_snapshot(home)}
     if not home.warehouse.exists():
-        out.update(files=[], totals={}, runs=[])
+        out.update(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[])
         return out
     with connect(home, read_only=True) as con:
         out["totals"] = [
@@ -80,10 +88,23 @@ def status(home: Home) -> dict:
                    WHERE status = 'quarantined' ORDER BY recorded_at DESC LIMIT 20"""
             ).fetchall()
         ]
+        # A warehouse made before the run log's warnings and the freshness checks gets them at its
+        # next writer connection (ingest/warehouse.py META_DDL); until then they are empty.
+        meta = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name || '.' || column_name FROM duckdb_columns() WHERE schema_name = 'meta'"
+            ).fetchall()
+        }
+        columns = ["batch_id", "logical_date", "trigger", "step", "status", "detail", "started_at", "updated_at"]
+        warnings = "warnings" if "runs.warnings" in meta else "NULL"
         out["runs"] = [
-            dict(
-                zip(["batch_id", "logical_date", "trigger", "step", "status", "detail", "started_at", "updated_at"], r)
-            )
-            for r in con.execute("SELECT * FROM meta.runs ORDER BY started_at DESC LIMIT 10").fetchall()
+            dict(zip([*columns, "warnings"], r))
+            for r in con.execute(
+                f"SELECT {', '.join(columns)}, {warnings} FROM meta.runs ORDER BY started_at DESC LIMIT 10"
+            ).fetchall()
         ]
+        # The latest source freshness check (ingest/run/freshness.py); the stale ones by name.
+        out["source_freshness"] = freshness.latest(con) if "source_freshness.source" in meta else []
+        out["stale_sources"] = [s for s in out["source_freshness"] if s["stale"]]
     return out

@@ -4,8 +4,10 @@
 select year(period_start) as year, 100 * hit_rate as actual_value
 from {{ ref('cs_inspection_performance') }}
 where period_type = 'year'
-  and customs_office = 'ALL' and transport_mode = 'ALL' and import_type = 'ALL'
-  and hit_rate is not null
-qualify row_number() over (
-    partition by year(period_start)
-    order by case source when 'clearance_log' then 1 else 2 end) = 1
+    and customs_office = 'ALL' and transport_mode = 'ALL' and import_type = 'ALL'
+    and hit_rate is not null
+qualify
+    row_number() over (
+        partition by year(period_start)
+        order by case source when 'clearance_log' then 1 else 2 end
+    ) = 1

@@ -4,6 +4,6 @@
 select contract_year as year, measured_value as actual_value
 from {{ ref('sla_indicator_monthly') }}
 where indicator_code = 'SR_TIMELY_PROCESSING_RATE'
-  and period_type = 'contract_year_to_date'
-  and measured_value is not null
+    and period_type = 'contract_year_to_date'
+    and measured_value is not null
 qualify row_number() over (partition by contract_year order by period_start desc) = 1

@@ -26,7 +26,8 @@ positions as (
     select
         *,
         cumulative_savings_krw - cumulative_investment_krw as net_cumulative_position_krw,
-        round((cumulative_savings_krw - cumulative_investment_krw) / nullif(cumulative_investment_krw, 0), 4) as roi_to_date,
+        round((cumulative_savings_krw - cumulative_investment_krw) / nullif(cumulative_investment_krw, 0), 4)
+            as roi_to_date,
         cumulative_investment_krw > 0 and cumulative_savings_krw >= cumulative_investment_krw as is_break_even
     from cumulative
 ),
@@ -55,8 +56,10 @@ select
     min(p.year) filter (where p.is_break_even) over () as break_even_year,
     coalesce(p.year = min(p.year) filter (where p.is_break_even) over (), false) as is_break_even_year,
     round(b.mean_hours - r.mean_hours, 4) as hours_saved_per_declaration,
-    round((b.mean_hours - r.mean_hours) * {{ var('benefit_import_declarations_per_year') }}
-          * {{ var('holding_cost_krw_per_cargo_hour') }})::bigint as estimated_savings_krw
+    round(
+        (b.mean_hours - r.mean_hours) * {{ var('benefit_import_declarations_per_year') }}
+        * {{ var('holding_cost_krw_per_cargo_hour') }}
+    )::bigint as estimated_savings_krw
 from positions p
 left join release_time r on r.year = p.year
 left join baseline b on true

@@ -15,6 +15,7 @@
 -- Incremental: a night recomputes only the months and years of a source that hold a declaration
 -- changed since the last build (for KCS also the months of its earlier versions, in case a
 -- correction moved its Date); their old rows are replaced whole.
+-- depends_on: {{ ref('stg_kcs__import_declaration_versions') }}
 
 with declarations as (
     select * from {{ ref('int_cs_inspections') }}
@@ -36,9 +37,9 @@ changed as (
 changed_months as (
     select distinct source, date_trunc('month', reference_date) as month from changed
     union
-    select distinct 'kcs_extract', date_trunc('month', r."Date")
-    from {{ source('kcs', 'kcs_import_declarations') }} as r
-    where r."Declaration ID" in (select declaration_id from changed where source = 'kcs_extract')
+    select distinct 'kcs_extract' as source, date_trunc('month', v.declaration_date) as month
+    from {{ ref('stg_kcs__import_declaration_versions') }} as v
+    where v.declaration_id in (select declaration_id from changed where source = 'kcs_extract')
 ),
 {% endif %}
 
@@ -46,15 +47,21 @@ in_periods as (
     select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
     from declarations as d
     {% if is_incremental() -%}
-    where exists (select 1 from changed_months as c
-                  where c.source = d.source and c.month = date_trunc('month', d.reference_date))
+    where
+        exists (
+            select 1 from changed_months as c
+            where c.source = d.source and c.month = date_trunc('month', d.reference_date)
+        )
     {%- endif %}
     union all
     select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
     from declarations as d
     {% if is_incremental() -%}
-    where exists (select 1 from changed_months as c
-                  where c.source = d.source and date_trunc('year', c.month) = date_trunc('year', d.reference_date))
+    where
+        exists (
+            select 1 from changed_months as c
+            where c.source = d.source and date_trunc('year', c.month) = date_trunc('year', d.reference_date)
+        )
     {%- endif %}
 ),
 
@@ -66,14 +73,15 @@ kcs_extract as (
         {{ rollup_dim('customs_office') }} as customs_office,
         {{ rollup_dim('transport_mode') }} as transport_mode,
         {{ rollup_dim('import_type') }} as import_type,
-        {{ cs_grouping_set_name([('customs_office', 'office'), ('transport_mode', 'mode'), ('import_type', 'type')]) }} as grouping_set,
+        {{ cs_grouping_set_name([('customs_office', 'office'), ('transport_mode', 'mode'), ('import_type', 'type')]) }}
+            as grouping_set,
         {{ cs_inspection_measures() }},
         cast(null as bigint) as declarations_total,
         cast(null as double) as inspection_rate,
         max(_changed_at) as source_refreshed_at
     from in_periods
     where source = 'kcs_extract'
-    group by source, period_type, period_start, cube (customs_office, transport_mode, import_type)
+    group by source, period_type, period_start, cube(customs_office, transport_mode, import_type)
 ),
 
 clearance_log as (
@@ -91,7 +99,7 @@ clearance_log as (
         max(_changed_at) as source_refreshed_at
     from in_periods
     where source = 'clearance_log'
-    group by source, period_type, period_start, cube (customs_office, transport_mode)
+    group by source, period_type, period_start, cube(customs_office, transport_mode)
 )
 
 select * from kcs_extract

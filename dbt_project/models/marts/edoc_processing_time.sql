@@ -33,8 +33,9 @@ select
     c.goal_level,
     c.basic_level,
     c.minimum_level,
-    {{ sla_attainment('s.mean_seconds', 'c.direction', 'c.goal_level', 'c.basic_level', 'c.minimum_level') }} as attainment
+    {{ sla_attainment('s.mean_seconds', 'c.direction', 'c.goal_level', 'c.basic_level', 'c.minimum_level') }}
+        as attainment
 from stats as s
 left join {{ ref('sla_catalogue') }} as c
     on c.indicator_code = 'EDOC_TIME_' || upper(s.document_type)
-   and s.period_start between c.contract_year_start and c.contract_year_end
+        and s.period_start between c.contract_year_start and c.contract_year_end

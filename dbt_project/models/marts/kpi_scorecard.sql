@@ -1,17 +1,23 @@
 {{ config(materialized='view') }}
 -- The Balanced Scorecard: every KPI of the catalogue (seeds/kpi_catalogue.csv) in its year, with
--- the actual value its KPI model recorded and the achievement against the target levels. A
--- view over the register the KPI models write (kpis.kpi_actuals), so it is complete whatever
--- order dbt builds them in. A KPI whose model does not exist, or whose source has no data
--- for the year, shows 'no data' and a NULL actual value, never zero.
+-- the actual value of its KPI model and the achievement against the target levels. A view over
+-- every KPI model (models/kpis/), each through ref() (macro kpi_actuals). A KPI whose model does
+-- not exist, or whose source has no data for the year, shows 'no data' and a NULL actual value,
+-- never zero.
+-- The KPI models, declared as parents (dbt records them while it parses, before it knows the
+-- models; swpm sets SWPM_KPI_MODELS to the models in models/kpis/):
+{%- for kpi in env_var('SWPM_KPI_MODELS', '').split(',') if kpi.strip() %}
+-- depends_on: {{ ref(kpi.strip()) }}
+{%- endfor %}
 with catalogue as (
     select * from {{ ref('kpi_catalogue') }}
 ),
 
 actuals as (
     select kpi_model, year, max(actual_value) as actual_value
-    from {{ source('kpis', 'kpi_actuals') }}
-    where {{ is_existing_kpi_model('kpi_model') }}
+    from (
+        {{- kpi_actuals() | indent(8) }}
+    ) as kpi_values
     group by all
 )
 

@@ -23,7 +23,8 @@ select
     c.goal_level,
     c.basic_level,
     c.minimum_level,
-    {{ sla_attainment('m.measured_value', 'c.direction', 'c.goal_level', 'c.basic_level', 'c.minimum_level') }} as attainment,
+    {{ sla_attainment('m.measured_value', 'c.direction', 'c.goal_level', 'c.basic_level', 'c.minimum_level') }}
+        as attainment,
     cast(m.observations as bigint) as observations,
     cast(m.scheduled as bigint) as scheduled,
     cast(m.on_time as bigint) as on_time,

@@ -9,4 +9,4 @@ select
     round(p90_hours / 24, 2) as p90_days
 from {{ ref('trs_release_time') }}
 where period_type = 'year' and grouping_set = 'period+type+mode'
-  and declaration_type = 'import' and transport_mode = 'air'
+    and declaration_type = 'import' and transport_mode = 'air'

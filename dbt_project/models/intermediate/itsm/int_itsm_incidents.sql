@@ -27,12 +27,16 @@ select
     incident_state in ('Resolved', 'Closed') as is_resolved,
     -- Restore time only where the resolution time is logged.
     case when incident_state in ('Resolved', 'Closed') then resolved_at end as restored_at,
-    case when incident_state in ('Resolved', 'Closed') and resolved_at is not null
-         then (epoch(resolved_at) - epoch(opened_at)) / 3600.0 end as restore_hours,
+    case
+        when incident_state in ('Resolved', 'Closed') and resolved_at is not null
+            then (epoch(resolved_at) - epoch(opened_at)) / 3600.0
+    end as restore_hours,
     made_sla,
     reopen_count > 0 as was_reopened,
-    (priority in {{ sql_string_list(var('itsm_failure_priorities')) }}
-     or coalesce(category in {{ sql_string_list(var('itsm_failure_categories')) }}, false)) as is_system_failure,
+    (
+        priority in {{ sql_string_list(var('itsm_failure_priorities')) }}
+        or coalesce(category in {{ sql_string_list(var('itsm_failure_categories')) }}, false)
+    ) as is_system_failure,
     _source_file
 from ranked
 where update_rank = 1

@@ -17,7 +17,8 @@ incident_coverage as (
 ),
 
 incident_periods as (
-    select p.*,
+    select
+        p.*,
         -- Service time of the period, minutes: calendar time (24 x 7), up to measured_until.
         date_diff('minute', cast(p.window_start as timestamp), cast(p.measured_until as timestamp) + interval 1 day)
             as service_minutes
@@ -59,21 +60,34 @@ outages as (
     select
         p.period_type, p.period_start, p.service_minutes,
         f.incident_number,
-        case when f.incident_number is not null then greatest(0, date_diff('minute',
-            greatest(f.opened_at, cast(p.window_start as timestamp)),
-            least(coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day),
-                  cast(p.measured_until as timestamp) + interval 1 day))) end as outage_minutes
+        case
+            when f.incident_number is not null
+                then greatest(
+                        0,
+                        date_diff(
+                            'minute',
+                            greatest(f.opened_at, cast(p.window_start as timestamp)),
+                            least(
+                                coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day),
+                                cast(p.measured_until as timestamp) + interval 1 day
+                            )
+                        )
+                    )
+        end as outage_minutes
     from incident_periods as p
     left join failures as f
         on f.priority in {{ sql_string_list(var('itsm_outage_priorities')) }}
-       and f.opened_at < cast(p.measured_until as timestamp) + interval 1 day
-       and coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day) > cast(p.window_start as timestamp)
+            and f.opened_at < cast(p.measured_until as timestamp) + interval 1 day
+            and coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day)
+            > cast(p.window_start as timestamp)
 ),
 
 availability as (
     select
         'AVAILABILITY' as indicator_code, period_type, period_start,
-        100.0 * (any_value(service_minutes) - coalesce(sum(outage_minutes), 0)) / any_value(service_minutes) as measured_value,
+        100.0
+        * (any_value(service_minutes) - coalesce(sum(outage_minutes), 0))
+        / any_value(service_minutes) as measured_value,
         count(incident_number) as observations,
         coalesce(sum(outage_minutes), 0) as outage_minutes,
         any_value(service_minutes) as service_minutes

@@ -8,11 +8,11 @@ with data_months as (
     from {{ ref('stg_itsm__service_requests') }}
     where source_system = '{{ var("sla_itsm_source_system") }}'
     union all
-    select opened_month, cast(last_updated_at as date)
+    select opened_month as m, cast(last_updated_at as date) as as_of
     from {{ ref('int_itsm_incidents') }}
     where source_system = '{{ var("sla_itsm_source_system") }}'
     union all
-    select cast(date_trunc('month', received_at) as date), cast(received_at as date)
+    select cast(date_trunc('month', received_at) as date) as m, cast(received_at as date) as as_of
     from {{ ref('stg_edoc__documents') }}
 ),
 
@@ -43,10 +43,12 @@ monthly as (
     join contract_years as c on m.period_start between c.contract_year_start and c.contract_year_end
 )
 
-select 'month' as period_type, period_start, period_end, period_start as window_start,
-       least(period_end, as_of_date) as measured_until, contract_year
+select
+    'month' as period_type, period_start, period_end, period_start as window_start,
+    least(period_end, as_of_date) as measured_until, contract_year
 from monthly
 union all
-select 'contract_year_to_date', period_start, period_end, contract_year_start,
-       least(period_end, as_of_date), contract_year
+select
+    'contract_year_to_date' as period_type, period_start, period_end, contract_year_start as window_start,
+    least(period_end, as_of_date) as measured_until, contract_year
 from monthly

@@ -49,9 +49,10 @@ select
     count(s.request_number) filter (where not s.is_on_time and s.is_open_at_period_end) as open_at_period_end,
     coalesce(sum(s.delay_days), 0) as delay_days,
     any_value(w.delay_weight) as delay_weight,
-    case when count(s.request_number) > 0 then
-        100.0 * count(s.request_number) filter (where s.is_on_time)
-        / (count(s.request_number) + any_value(w.delay_weight) * coalesce(sum(s.delay_days), 0))
+    case
+        when count(s.request_number) > 0
+            then 100.0 * count(s.request_number) filter (where s.is_on_time)
+                / (count(s.request_number) + any_value(w.delay_weight) * coalesce(sum(s.delay_days), 0))
     end as measured_value
 from scored as s
 join periods as p on p.period_type = s.period_type and p.period_start = s.period_start

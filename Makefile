@@ -106,7 +106,7 @@ chromium:
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@if [ -f .sqlfluff ]; then echo "$(BIN)/sqlfluff lint dbt_project"; $(BIN)/sqlfluff lint dbt_project; fi
+	$(BIN)/sqlfluff lint --processes 0 dbt_project
 
 # The suite on every core (pytest-xdist; the tests of a module with a module-scoped fixture
 # stay on one worker, so it is built once). TEST_ARGS='-m "not slow"' is the quick loop (markers: pyproject.toml).

@@ -1,8 +1,8 @@
 """swpm_nightly: the nightly load of the Single Window performance warehouse.
 
 discover new files -> validate and load (one mapped task per file) -> changes pending?
--> then one task per step of ``ingest.run.pipeline.STEPS``: build (dbt) -> check (GX on the
-marts) -> publish (an Asset per mart) -> report.
+-> then one task per step of ``ingest.run.pipeline.STEPS``: build (dbt) -> freshness (dbt source
+freshness, warn only) -> check (GX on the marts) -> publish (an Asset per mart) -> report.
 
 The DAG only wires tasks: every step is a function of ``ingest.run.pipeline``, and ``swpm run``
 follows the same list. The home folder comes from SWPM_HOME.

@@ -15,6 +15,9 @@ BIN = Path(sys.executable).parent
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+# pytest-xdist already runs a worker per core: one dbt thread each (a dbt build of the small test
+# worlds is per-node overhead, which a second thread per worker only contends for).
+os.environ.setdefault("SWPM_DBT_THREADS", "1")
 # The keyed-pseudonym secret for the whole session (a test value, never a real key); `make`
 # exports an empty value when no local key was generated yet, hence `or`.
 os.environ["SWPM_PSEUDONYM_KEY"] = os.environ.get("SWPM_PSEUDONYM_KEY") or "swpm-test-session-key-not-a-secret"

@@ -1,7 +1,7 @@
 """swpm_nightly: the nightly load of the Single Window performance warehouse.
 
 discover new files -> validate and load (one mapped task per file) -> changes pending?
--> then one task per step of ``ingest.run.pipeline.STEPS``: build (dbt) -> freshness (dbt source
+-> then one task per step of ``ingest.run.steps.STEPS``: build (dbt) -> freshness (dbt source
 freshness, warn only) -> check (GX on the marts) -> publish (an Asset per mart) -> report.
 
 The DAG only wires tasks: every step is a function of ``ingest.run.pipeline``, and ``swpm run``
@@ -17,7 +17,7 @@ import pendulum
 from airflow.sdk import Asset, chain, dag, task
 
 from ingest.config import PUBLISHED_MARTS
-from ingest.run.pipeline import STEPS
+from ingest.run.steps import STEPS
 
 LOCAL_TZ = "Asia/Seoul"
 # First night the schedule (and catchup) covers; set it to your go-live date. Runs for earlier

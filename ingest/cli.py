@@ -189,7 +189,7 @@ def cmd_report(args, home: Home) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ingest.run.pipeline import STEP_NAMES
+    from ingest.run.steps import STEP_NAMES
 
     parser = argparse.ArgumentParser(prog="swpm", description="Single Window performance warehouse")
     parser.add_argument("--home", help="home folder (default: $SWPM_HOME, else swpm_home/ in the project)")

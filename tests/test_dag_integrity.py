@@ -38,7 +38,7 @@ def test_every_task_retries(dagbag):
 
 def test_task_order_and_no_cycles(dagbag):
     """The DAG runs the load, the gate, then exactly the steps `swpm run` runs, in their order."""
-    from ingest.run.pipeline import STEP_NAMES
+    from ingest.run.steps import STEP_NAMES
 
     dag = dagbag.dags["swpm_nightly"]
     order = [t.task_id for t in dag.topological_sort()]  # raises on a cycle

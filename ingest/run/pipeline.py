@@ -21,6 +21,7 @@ from ingest.config import Home
 from ingest.run import dbt, freshness
 from ingest.run import publish as publisher
 from ingest.run.runlog import new_batch_id, record_step, status
+from ingest.run.steps import STEP_NAMES, STEPS
 from ingest.warehouse import connect
 
 if TYPE_CHECKING:  # these import Great Expectations (seconds): only when used
@@ -123,39 +124,32 @@ def report(home: Home) -> dict:
     return {"dbt_docs": str(reporting.publish_dbt_docs(home)), "report": str(reporting.build_report(home))}
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str  # the DAG's task id and the run log's step
-    action: Callable[[RunContext], Any]
-    publishes_marts: bool = False  # the step whose outlets are the marts' Airflow Assets
-
-
-# After the load and the changes-pending gate, in order.
-STEPS: tuple[Step, ...] = (
-    Step("build", lambda ctx: build(ctx.home)),
-    Step("freshness", lambda ctx: freshness.check(ctx.home, ctx.batch_id, log=ctx.log)),
-    Step("check", lambda ctx: check(ctx.home)),
-    Step("publish", lambda ctx: publish(ctx.home, ctx.batch_id), publishes_marts=True),
-    Step("report", lambda ctx: report(ctx.home)),
-)
-STEP_NAMES = tuple(s.name for s in STEPS)
+# What each step of ingest.run.steps.STEPS does.
+ACTIONS: dict[str, Callable[[RunContext], Any]] = {
+    "build": lambda ctx: build(ctx.home),
+    "freshness": lambda ctx: freshness.check(ctx.home, ctx.batch_id, log=ctx.log),
+    "check": lambda ctx: check(ctx.home),
+    "publish": lambda ctx: publish(ctx.home, ctx.batch_id),
+    "report": lambda ctx: report(ctx.home),
+}
+if tuple(ACTIONS) != STEP_NAMES:  # the order is the step list's; every step has its action
+    raise RuntimeError(f"ingest.run.pipeline.ACTIONS {tuple(ACTIONS)} do not follow the steps {STEP_NAMES}")
 
 
 def run_step(name: str, ctx: RunContext, last: str = STEP_NAMES[-1]) -> Any:
     """One step, recorded in the run log; the run's ``last`` step also records the run done."""
-    current = next((s for s in STEPS if s.name == name), None)
-    if current is None:
+    if name not in ACTIONS:
         raise ValueError(f"no step {name!r}; the steps are {', '.join(STEP_NAMES)}")
-    record_step(ctx.home, ctx.batch_id, current.name, "running")
+    record_step(ctx.home, ctx.batch_id, name, "running")
     try:
-        result = current.action(ctx)
+        result = ACTIONS[name](ctx)
     except Exception as exc:
-        record_step(ctx.home, ctx.batch_id, current.name, "failed", str(exc))
+        record_step(ctx.home, ctx.batch_id, name, "failed", str(exc))
         raise
     # What a step warns about without failing (freshness: the stale sources) stays on the run.
     warning = getattr(result, "warning", None)
     if warning:
-        record_step(ctx.home, ctx.batch_id, current.name, "warned", warning, warnings=warning)
+        record_step(ctx.home, ctx.batch_id, name, "warned", warning, warnings=warning)
     if name == last:
         snapshot = publisher.current_snapshot(ctx.home) or {}
         record_step(ctx.home, ctx.batch_id, "done", "success", f"snapshot {snapshot.get('snapshot_id')}")

@@ -1,0 +1,24 @@
+"""The nightly run's steps after the load and its changes-pending gate, in order: the one list
+that both the Airflow DAG (one task per step) and ``swpm run`` follow. Names only, so the DAG
+file imports it cheaply every time Airflow parses it; what each step does is
+``ingest.run.pipeline.ACTIONS``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the DAG's task id and the run log's step
+    publishes_marts: bool = False  # the step whose outlets are the marts' Airflow Assets
+
+
+STEPS: tuple[Step, ...] = (
+    Step("build"),
+    Step("freshness"),
+    Step("check"),
+    Step("publish", publishes_marts=True),
+    Step("report"),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)

@@ -55,6 +55,7 @@ MODULE_MARKS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
@@ -65,6 +66,17 @@ def pytest_collection_modifyitems(config, items):
         defs = getattr(item, "_fixtureinfo", None)
         if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(module))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Fail at once if xdist dropped the groups: each shared module fixture would then be built
+    once per worker (pytest 9.2 with pytest-xdist 3.8 did so silently, xdist issue 1386)."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist ignored the xdist_group of {len(lost)} tests, e.g. {lost[0]}")
 
 
 @pytest.fixture(scope="session")

@@ -121,13 +121,12 @@ def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
     assert not sample_home.snapshot.exists()
 
 
-def test_dbt_tests_own_percentile_order_and_reconciliation(sample_home):
+def test_dbt_tests_own_percentile_order_and_reconciliation(built_home):
     """The rules of one mart are dbt tests; the GX publish gate does not repeat them. Percentiles
     out of order, or an all-groups row that no longer counts the declarations, fail dbt's tests."""
     from ingest.run import dbt
 
-    pipeline.load(sample_home, "b1")
-    pipeline.build(sample_home)
+    sample_home = built_home
     with duckdb.connect(str(sample_home.warehouse)) as con:
         con.execute(
             "UPDATE marts.trs_release_time SET p90_hours = median_hours - 1 "

@@ -72,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_collection_finish(session):
     """Fail at once if xdist dropped the groups: each shared module fixture would then be built
     once per worker (pytest 9.2 with pytest-xdist 3.8 did so silently, xdist issue 1386)."""
-    if not session.config.getvalue("loadgroup"):
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist workers only
         return
     lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
     if lost:

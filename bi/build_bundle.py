@@ -30,6 +30,15 @@ GRAINS = {"year": "P1Y", "month": "P1M"}
 VIZ = {"bar": "echarts_timeseries_bar", "line": "echarts_timeseries_line", "table": "table"}
 # A mart dated by period_start gets a calculated `year`, so the Year filter reaches every mart.
 YEAR_EXPRESSION = "CAST(EXTRACT(year FROM period_start) AS INTEGER)"
+
+
+def column_sql(mart_columns, column: str) -> str:
+    """A chart column as SQL on the mart: quoted, or the calculated year."""
+    if column == "year" and "year" not in mart_columns:
+        return YEAR_EXPRESSION
+    return f'"{column}"'
+
+
 ROW_LIMIT = 10_000
 CHART_HEIGHT = 50  # grid units of 8 px
 
@@ -157,7 +166,7 @@ class Chart:
                 "metrics": [],
                 "percent_metrics": [],
                 "server_page_length": 10,
-                "table_timestamp_format": "smart_date",
+                "table_timestamp_format": "%Y-%m-%d",
                 "include_search": False,
                 "show_cell_bars": False,
                 "color_pn": False,
@@ -167,7 +176,7 @@ class Chart:
         params = common | {
             "x_axis": self.x,
             "x_axis_sort_asc": True,
-            "xAxisForceCategorical": not temporal or self.spec.get("grain") == "year",
+            "xAxisForceCategorical": not temporal,
             "metrics": self.metrics,
             "groupby": self.series,
             "order_desc": True,
@@ -181,7 +190,7 @@ class Chart:
             "legendOrientation": "top",
             "rich_tooltip": True,
             "y_axis_format": "SMART_NUMBER",
-            "x_axis_time_format": "%Y" if self.spec.get("grain") == "year" else "smart_date",
+            "x_axis_time_format": "smart_date",
             "tooltipTimeFormat": "smart_date",
             "markerEnabled": True,
             "stack": "Stack" if self.spec.get("stack") else None,
@@ -401,7 +410,7 @@ def _position(dash: dict, charts: list[Chart], ids: dict[str, int]) -> dict:
     return position
 
 
-def dashboard_yaml(dash: dict, filters: dict, charts: list[Chart], ids: dict[str, int]) -> dict:
+def dashboard_yaml(dash: dict, filters: dict, charts: list[Chart], ids: dict[str, int], colors: dict) -> dict:
     unknown = [f for f in dash.get("filters", []) if f not in filters]
     if unknown:
         raise SpecError(f"dashboard {dash['slug']!r}: unknown filters {unknown}")
@@ -412,7 +421,7 @@ def dashboard_yaml(dash: dict, filters: dict, charts: list[Chart], ids: dict[str
         "color_scheme": "",
         "refresh_frequency": 0,
         "expanded_slices": {},
-        "label_colors": {},
+        "label_colors": dict(colors),
         "shared_label_colors": {},
         "color_scheme_domain": [],
         "timed_refresh_immune_slices": [],
@@ -466,7 +475,9 @@ def build(spec_path: Path = SPEC) -> dict[str, str]:
             ids[chart.key] = next_id
             next_id += 1
             files[f"charts/{_file_name(chart.key)}.yaml"] = _dump(chart.yaml())
-        files[f"dashboards/{_file_name(dash['slug'])}.yaml"] = _dump(dashboard_yaml(dash, spec["filters"], charts, ids))
+        files[f"dashboards/{_file_name(dash['slug'])}.yaml"] = _dump(
+            dashboard_yaml(dash, spec["filters"], charts, ids, spec.get("colors") or {})
+        )
     for mart, charts in charts_by_mart.items():
         files[f"datasets/swpm_marts/{mart}.yaml"] = _dump(dataset_yaml(mart, charts, columns_by_mart[mart]))
     return dict(sorted(files.items()))

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from bi import bootstrap
+from bi.build_bundle import column_sql
 from tests import bi_browser, bi_server
 from tests.conftest import PROJECT
 
@@ -75,16 +76,14 @@ def _expected(snapshot: Path, spec: dict) -> tuple[list[str], list[tuple]]:
     chart's group is one row), or counted rows for a `count` metric."""
     fixed = spec.get("fixed") or {}
     where = " AND ".join(f'"{c}" = ?' for c in fixed) or "true"
-    year = "CAST(EXTRACT(year FROM period_start) AS INTEGER)"
+    columns = _columns(snapshot, spec["mart"])
     if spec["viz"] == "table":
         names = list(spec["columns"])
-        select = ", ".join(
-            year if c == "year" and "year" not in _columns(snapshot, spec["mart"]) else f'"{c}"' for c in names
-        )
+        select = ", ".join(column_sql(columns, c) for c in names)
         sql = f'SELECT {select} FROM "{spec["mart"]}" WHERE {where}'
     else:
         names = [spec["x"], *(spec.get("series") or []), *spec["metrics"]]
-        dims = ", ".join(f'"{c}"' for c in names if c not in spec["metrics"])
+        dims = ", ".join(column_sql(columns, c) for c in names if c not in spec["metrics"])
         if spec["metrics"] == ["count"]:
             sql = f'SELECT {dims}, count(*) FROM "{spec["mart"]}" WHERE {where} GROUP BY ALL'
         else:
@@ -128,6 +127,21 @@ def test_chart_data_equals_the_mart(superset, charts, bi_home, key):
     served = _chart_data(superset, charts[key]["id"])
     assert expected, f"{key}: the snapshot has no rows for this chart: the test would prove nothing"
     assert _served_rows(served, names) == _rows(names, expected)
+
+
+def test_a_native_filter_value_narrows_a_chart(superset, charts, bi_home):
+    """What the Year filter sends with a chart's query (its column `year`, calculated on a mart
+    dated by period_start) narrows that chart to the year, as the same filter in DuckDB does."""
+    spec = CHARTS["trs_offices"]
+    names, rows = _expected(bi_home.snapshot, spec)
+    last_year = max(row[names.index("year")] for row in rows)
+    chart = superset.get(f"/api/v1/chart/{charts['trs_offices']['id']}")["result"]
+    query_context = json.loads(chart["query_context"])
+    query_context["force"] = True
+    query_context["queries"][0]["filters"].append({"col": "year", "op": "IN", "val": [last_year]})
+    [result] = superset.post("/api/v1/chart/data", **query_context)["result"]
+    assert result["rejected_filters"] == [] and result["data"]
+    assert _served_rows(result["data"], names) == _rows(names, [r for r in rows if r[names.index("year")] == last_year])
 
 
 def test_publish_while_running_shows_new_figures_and_the_new_mart(superset, charts, bi_home):
@@ -223,12 +237,14 @@ def test_sql_lab_refuses(superset, case, tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-# Every chart drawn (an ECharts canvas, or a table with rows), or an error panel shown.
+# Every chart drawn (an ECharts canvas, or a table with rows) and nothing loading (the native
+# filters too), or an error panel shown.
 RENDER_PROBE = """(() => {
   const charts = Array.from(document.querySelectorAll('.dashboard-chart'));
   const alerts = Array.from(document.querySelectorAll('[role=alert]')).map(e => e.innerText.slice(0, 300));
   const drawn = charts.filter(c => c.querySelector('canvas') || c.querySelector('table tbody tr'));
-  const done = alerts.length > 0 || (charts.length > 0 && drawn.length === charts.length);
+  const loading = document.querySelectorAll('img.loading').length;
+  const done = alerts.length > 0 || (charts.length > 0 && drawn.length === charts.length && loading === 0);
   return done && JSON.stringify({charts: charts.length, drawn: drawn.length, alerts});
 })()"""
 

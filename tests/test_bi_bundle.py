@@ -123,7 +123,8 @@ def test_every_chart_group_is_one_mart_row(published_world):
             assert rows > 0, f"{chart['key']}: no rows in the published world"
             if chart["viz"] == "table" or chart["metrics"] == ["count"]:
                 continue  # a table shows the rows as they are; a count counts rows of a mart without rollups
-            dims = ", ".join(f'"{c}"' for c in [chart["x"], *(chart.get("series") or [])])
+            columns = bootstrap.snapshot_columns(published_world.home.snapshot)[chart["mart"]]
+            dims = ", ".join(build_bundle.column_sql(columns, c) for c in [chart["x"], *(chart.get("series") or [])])
             repeated = con.execute(
                 f'SELECT {dims}, count(*) FROM "{chart["mart"]}" WHERE {where} GROUP BY ALL HAVING count(*) > 1',
                 list(fixed.values()),

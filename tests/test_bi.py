@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from bi import bootstrap
-from bi.build_bundle import column_sql
+from bi.chart_spec import column_sql
 from tests import bi_browser, bi_server
 from tests.conftest import PROJECT
 
@@ -142,30 +142,6 @@ def test_a_native_filter_value_narrows_a_chart(superset, charts, bi_home):
     [result] = superset.post("/api/v1/chart/data", **query_context)["result"]
     assert result["rejected_filters"] == [] and result["data"]
     assert _served_rows(result["data"], names) == _rows(names, [r for r in rows if r[names.index("year")] == last_year])
-
-
-def test_publish_while_running_shows_new_figures_and_the_new_mart(superset, charts, bi_home):
-    """A later night's figures (written straight into the warehouse copy's mart) published while
-    Superset runs: the next query of the same chart returns them, and the mart the first snapshot
-    lacked is a dataset now, without any step but the publish."""
-    from ingest.run.publish import publish
-    from ingest.warehouse import connect
-
-    spec = CHARTS["trs_mode_year"]
-    names, before = _expected(bi_home.snapshot, spec)
-    assert LATE_MART not in {d["table_name"] for d in superset.listing("dataset")}
-    with connect(bi_home) as con:
-        con.execute("UPDATE marts.trs_release_time SET mean_hours = mean_hours + 1000")
-    publish(bi_home, "bi-second")
-    names, after = _expected(bi_home.snapshot, spec)
-    assert _rows(names, after) != _rows(names, before)
-    served = _chart_data(superset, charts["trs_mode_year"]["id"])
-    assert _served_rows(served, names) == _rows(names, after)
-    datasets = {d["table_name"]: d for d in superset.listing("dataset")}
-    assert LATE_MART in datasets, sorted(datasets)
-    sql = f"SELECT count(*) AS n FROM {LATE_MART}"
-    result = superset.post("/api/v1/sqllab/execute/", **_sql_lab(superset, sql))
-    assert result["data"] == [{"n": len(_expected_rows(bi_home.snapshot, LATE_MART))}]
 
 
 def _expected_rows(snapshot: Path, mart: str) -> list[tuple]:
@@ -289,3 +265,28 @@ def _shots(tmp_path_factory) -> Path:
     folder = Path(chosen) if chosen else tmp_path_factory.getbasetemp() / "bi-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# Last: it changes the served figures (the screenshots above show the published world's).
+def test_publish_while_running_shows_new_figures_and_the_new_mart(superset, charts, bi_home):
+    """A later night's figures (written straight into the warehouse copy's mart) published while
+    Superset runs: the next query of the same chart returns them, and the mart the first snapshot
+    lacked is a dataset now, without any step but the publish."""
+    from ingest.run.publish import publish
+    from ingest.warehouse import connect
+
+    spec = CHARTS["trs_mode_year"]
+    names, before = _expected(bi_home.snapshot, spec)
+    assert LATE_MART not in {d["table_name"] for d in superset.listing("dataset")}
+    with connect(bi_home) as con:
+        con.execute("UPDATE marts.trs_release_time SET mean_hours = mean_hours + 1000")
+    publish(bi_home, "bi-second")
+    names, after = _expected(bi_home.snapshot, spec)
+    assert _rows(names, after) != _rows(names, before)
+    served = _chart_data(superset, charts["trs_mode_year"]["id"])
+    assert _served_rows(served, names) == _rows(names, after)
+    datasets = {d["table_name"]: d for d in superset.listing("dataset")}
+    assert LATE_MART in datasets, sorted(datasets)
+    sql = f"SELECT count(*) AS n FROM {LATE_MART}"
+    result = superset.post("/api/v1/sqllab/execute/", **_sql_lab(superset, sql))
+    assert result["data"] == [{"n": len(_expected_rows(bi_home.snapshot, LATE_MART))}]

@@ -55,8 +55,23 @@ MODULE_MARKS = {
 }
 
 
+# Suites with their own make target (a heavy real server each): their tests run only when the
+# marker expression names them (`make test-bi` runs `-m bi`), so `make test` and any other -m
+# leave them out.
+OWN_SUITES = ("bi",)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
+    wanted = config.getoption("markexpr") or ""
+    left_out = [
+        item
+        for item in items
+        if any(item.get_closest_marker(s) and s not in wanted.replace("not ", "!").split() for s in OWN_SUITES)
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
         for mark in MODULE_MARKS.get(module, ()):

@@ -48,6 +48,7 @@ MODULE_MARKS = {
     "test_freshness": ("slow",),
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
+    "test_reliability": ("slow",),
     "test_report": ("slow",),
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),

@@ -87,8 +87,11 @@ def journal_append(home: Home, records: list[dict]) -> None:
         return
     home.archive.mkdir(mode=0o700, parents=True, exist_ok=True)
     lines = "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in records)
-    fd = os.open(home.manifest_journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    fd = os.open(home.manifest_journal, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            lines = "\n" + lines  # a line a full disk or a crash cut short stays a line of its own
         os.write(fd, lines.encode("utf-8"))
         os.fsync(fd)
     finally:

@@ -113,26 +113,50 @@ def load_file(
     under its delivered name and its first load time."""
     path = Path(path)
     with home_lock(home, what=f"load {as_name or path.name}", batch_id=batch_id):
+        committed: dict = {}
         try:
-            return _load_file(home, path, batch_id, as_name, loaded_at, recorded_at, journal)
-        except (OSError, duckdb.IOException) as exc:
-            full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-            full = full or "space left" in str(exc).lower()
-            hint = f" The disk is full: free space under {home.root} and run again." if full else ""
+            outcome, record = _load_file(home, path, batch_id, as_name, loaded_at, recorded_at, committed)
+        except (OSError, duckdb.Error) as exc:  # a full disk fails DuckDB's commit as a TransactionException
+            if committed:  # e.g. closing the connection after the commit, on a full disk
+                raise LoadFailed(
+                    f"{as_name or path.name}: {committed['status']} and recorded, but the work after the commit "
+                    f"failed ({exc}); nothing to redo, the next run completes it.{_disk_hint(home, exc)}"
+                ) from exc
             raise LoadFailed(
                 f"{as_name or path.name}: the load failed ({exc}); nothing of it was loaded or recorded, "
-                f"and it stays in landing/ for the next run.{hint}"
+                f"and it stays in landing/ for the next run.{_disk_hint(home, exc)}"
             ) from exc
+        if record and journal:
+            try:
+                archive.journal_append(home, [record])
+            except OSError as exc:
+                raise LoadFailed(
+                    f"{outcome.file_name}: {outcome.status} and recorded in the manifest, but its line in "
+                    f"{home.manifest_journal} could not be written ({exc}); the next run writes it."
+                    f"{_disk_hint(home, exc)}"
+                ) from exc
+        return outcome
 
 
-def _load_file(home, path: Path, batch_id, as_name, loaded_at, recorded_at, journal) -> FileOutcome:
+def _disk_hint(home: Home, exc: Exception) -> str:
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if full or "space left" in str(exc).lower():
+        return f" The disk is full: free space under {home.root} and run again."
+    return ""
+
+
+def _load_file(
+    home, path: Path, batch_id, as_name, loaded_at, recorded_at, committed: dict
+) -> tuple[FileOutcome, dict | None]:
+    """The outcome, and the manifest record it committed (None when nothing was recorded);
+    ``committed`` gets the status once the record is committed."""
     home.ensure()
     name = as_name or path.name
     restoring = as_name is not None
     if not os.path.lexists(path):
         # Listed by a discovery, then loaded or set aside by another run before this one got the
         # lock: nothing to do, and nothing to record.
-        return FileOutcome(name, "skipped", message="no longer in landing/: another run loaded or set it aside")
+        return FileOutcome(name, "skipped", message="no longer in landing/: another run loaded or set it aside"), None
     if not restoring:
         try:
             path = safe_landing_path(home, path)
@@ -148,8 +172,8 @@ def _load_file(home, path: Path, batch_id, as_name, loaded_at, recorded_at, jour
             with connect(home) as con:
                 size = path.stat().st_size if path.is_file() else 0
                 record = record_outcome(con, outcome, size, None, batch_id)
-            archive.journal_append(home, [record])
-            return outcome
+                committed["status"] = outcome.status
+                return outcome, record
         _make_private(path)
 
     sha = sha256_of(path)
@@ -171,7 +195,7 @@ def _load_file(home, path: Path, batch_id, as_name, loaded_at, recorded_at, jour
         ).fetchone():
             if not restoring:
                 finish_quarantine_move(home, con, name, sha, path)
-            return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded")
+            return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded"), None
         in_transaction = False
         repeats = 0
         rows_at = loaded_at or utc_now()
@@ -223,12 +247,11 @@ def _load_file(home, path: Path, batch_id, as_name, loaded_at, recorded_at, jour
             con.execute("BEGIN")
             record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at)
             con.execute("COMMIT")
-            if journal:
-                archive.journal_append(home, [record])
-            crashpoints.reached("quarantine:before_unlink")
+            committed["status"] = outcome.status
             if path.parent == home.landing.resolve():
+                crashpoints.reached("quarantine:before_unlink")
                 path.unlink(missing_ok=True)
-            return outcome
+            return outcome, record
 
         outcome.rows_loaded = outcome.rows_landed - repeats
         outcome.rows_quarantined = repeats
@@ -242,10 +265,9 @@ def _load_file(home, path: Path, batch_id, as_name, loaded_at, recorded_at, jour
         record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at, rows_at, kept)
         crashpoints.reached("load:before_commit")
         con.execute("COMMIT")
+        committed["status"] = outcome.status
         con.execute("DROP TABLE IF EXISTS delivered")
-    if journal:
-        archive.journal_append(home, [record])
-    return outcome
+    return outcome, record
 
 
 def _check_and_insert(con, contract: Contract, name: str, sha: str, batch_id: str, secret, loaded_at) -> None:

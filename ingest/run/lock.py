@@ -174,14 +174,14 @@ def _acquire(fd: int, home: Home, limit: float, say: Callable[[str], None]) -> N
         if waited >= limit:
             raise HomeBusy(
                 f"{home.root} is busy: {who} holds its writer lock, and it was not released within "
-                f"{limit:.0f} s. Let that run finish (`swpm status` shows it) or stop it; raise "
+                f"{limit:g} s. Let that run finish (`swpm status` shows it) or stop it; raise "
                 f"{ENV_TIMEOUT} (or --lock-timeout) to wait longer.",
                 holder,
             )
         if last_said is None or waited - last_said >= LOG_EVERY_SECONDS:
             say(
                 f"swpm: waiting for the writer lock of {home.root}, held by {who}; "
-                f"waited {waited:.0f} s of at most {limit:.0f} s ({ENV_TIMEOUT})"
+                f"waited {waited:.0f} s of at most {limit:g} s ({ENV_TIMEOUT})"
             )
             last_said = waited
         time.sleep(min(POLL_SECONDS, max(limit - waited, 0.01)))

@@ -57,6 +57,7 @@ def load(
     from ingest.landing.load import load_file
 
     with home_lock(home, what="load", batch_id=batch_id):
+        recover(home)
         files = discover(home, until=until)
         outcomes = []
         for i, path in enumerate(files, 1):

@@ -41,11 +41,12 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo test lint chromium bench bench-smoke clean clean-home
+.PHONY: help setup demo test test-reliability lint chromium bench bench-smoke clean clean-home
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   lint, then the test suite on every core"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
+	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 
@@ -114,6 +115,12 @@ TEST_WORKERS ?= auto
 TEST_ARGS ?=
 test: lint $(BIN)/.synced chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup $(TEST_ARGS)
+
+# The reliability suite (marker `reliability`: tests/test_reliability.py, tests/test_disk_full.py):
+# the same data through other orders, kills, two runs at once, rebuilds, a real full disk. About
+# 3 CPU minutes, so not part of `make test`; .ci/run runs it after.
+test-reliability: $(BIN)/.synced
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m reliability tests/ $(TEST_ARGS)
 
 # The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.

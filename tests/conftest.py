@@ -41,6 +41,7 @@ MODULE_MARKS = {
     "test_bench_smoke": ("slow",),
     "test_bsc": ("slow",),
     "test_crash_recovery": ("slow",),
+    "test_disk_full": ("slow", "reliability"),
     "test_cs_inspection": ("slow",),
     "test_dag_integrity": ("airflow",),
     "test_end_to_end": ("slow", "airflow"),
@@ -48,12 +49,19 @@ MODULE_MARKS = {
     "test_freshness": ("slow",),
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
-    "test_reliability": ("slow",),
+    "test_reliability": ("slow", "reliability"),
     "test_report": ("slow",),
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
 }
+# Suites too heavy for `make test` run only when asked for by marker (`make test-reliability`:
+# `-m reliability`), never in `make test` or a bare `pytest`; .ci/run runs them after it.
+SEPARATE_SUITES = ("reliability",)
+
+
+def _separate_suite(item, markexpr: str) -> str | None:
+    return next((m for m in SEPARATE_SUITES if item.get_closest_marker(m) and m not in markexpr), None)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -61,6 +69,12 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rpartition(".")[2]
         for mark in MODULE_MARKS.get(module, ()):
             item.add_marker(mark)
+    markexpr = config.getoption("markexpr", "") or ""
+    deselected = [item for item in items if _separate_suite(item, markexpr)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+    for item in items:
         # Under pytest-xdist (`--dist loadgroup`), a module whose tests share a module-scoped
         # fixture runs on one worker, so the fixture is built once; other tests spread singly.
         defs = getattr(item, "_fixtureinfo", None)

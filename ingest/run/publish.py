@@ -180,6 +180,7 @@ def finish_interrupted_swap(home: Home) -> str | None:
         os.symlink(Path("snapshots") / served / "parquet", pending_link)
     os.replace(pending_link, home.serving / "parquet")
     os.replace(pending_info, home.snapshot_info)
+    _prune(home.serving / "snapshots", keep=served)
     return f"finished the interrupted publish of snapshot {served} (snapshot.json and parquet/ now match marts.duckdb)"
 
 

@@ -41,12 +41,13 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo test lint chromium bench bench-smoke clean clean-home
+.PHONY: help setup demo test test-reliability lint chromium bench bench-smoke clean clean-home
 .PHONY: bi bi-install bi-bundle test-bi
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   lint, then the test suite on every core"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
+	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
@@ -159,6 +160,12 @@ bi-bundle: $(BIN)/.synced
 # The Superset tests (marker bi, tests/test_bi.py): one real server for the session.
 test-bi: $(BIN)/.synced $(BI_VENV)/.synced chromium
 	SWPM_SUPERSET_BIN=$(BI_VENV)/bin $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m bi $(TEST_ARGS)
+
+# The reliability suite (marker `reliability`: tests/test_reliability.py, tests/test_disk_full.py):
+# the same data through other orders, kills, two runs at once, rebuilds, a real full disk. About
+# 3 CPU minutes, so not part of `make test`; .ci/run runs it after.
+test-reliability: $(BIN)/.synced
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m reliability tests/ $(TEST_ARGS)
 
 # The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.

@@ -4,11 +4,13 @@
     swpm land path/to/export.csv.gz --as itsm_incidents_servicenow_20170101.csv.gz
     swpm load | build | check | publish
     swpm run --date 2018-12-31 [--through publish]
+    swpm rebuild
     swpm status
     swpm headline
     swpm report
 
-Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project).
+Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project) and
+--lock-timeout SECONDS (how long a writer waits for another run on the home; $SWPM_LOCK_TIMEOUT).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -69,6 +73,7 @@ def cmd_land(args, home: Home) -> int:
     import shutil
     from pathlib import Path
 
+    from ingest.config import PRIVATE_FILE
     from ingest.files import replacing
 
     source = Path(args.file)
@@ -79,7 +84,7 @@ def cmd_land(args, home: Home) -> int:
     if target.exists():
         print(f"land: {target} already there, left as it is")
         return 0
-    with replacing(target) as tmp:
+    with replacing(target, mode=PRIVATE_FILE) as tmp:  # clear identifiers: owner-only
         shutil.copyfile(source, tmp)
     print(f"land: {source} -> {target}")
     return 0
@@ -126,14 +131,28 @@ def cmd_run(args, home: Home) -> int:
     return cmd_headline(args, home)
 
 
+def cmd_rebuild(args, home: Home) -> int:
+    from ingest.run.rebuild import rebuild
+
+    report = rebuild(home)
+    return 1 if report.missing or report.changed else 0
+
+
 def cmd_status(args, home: Home) -> int:
     from ingest.run import pipeline
 
     info = pipeline.status(home)
+    lost = 1 if info.get("warehouse_problem") else 0  # a monitoring script sees it in the exit code
     if args.json:
         print(json.dumps(info, indent=2, default=str))
-        return 0
+        return lost
     print(f"home: {info['home']}")
+    if info.get("warehouse_problem"):
+        print(f"  WAREHOUSE LOST: {info['warehouse_problem']}")
+    if info.get("writer"):
+        print(f"  writing now: {info['writer']}")
+    for folder in info.get("exposed_folders", []):
+        print(f"  EXPOSED {folder}: holds files as delivered (clear identifiers); chmod 700 it")
     for t in info.get("totals", []):
         print(
             f"  {t['source_kind']:<24} {t['status']:<12} files={t['files']:<5} landed={t['rows_landed'] or 0:<9} "
@@ -157,7 +176,7 @@ def cmd_status(args, home: Home) -> int:
         print(f"sources (checked {fresh[0]['checked_at']}): " + ", ".join(f"{n} {st}" for st, n in counts.items()))
         for s in info.get("stale_sources", []):
             print(f"  STALE {s['description']}")
-    return 0
+    return lost
 
 
 def cmd_headline(args, home: Home) -> int:
@@ -193,11 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="swpm", description="Single Window performance warehouse")
     parser.add_argument("--home", help="home folder (default: $SWPM_HOME, else swpm_home/ in the project)")
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for another run holding the home's writer lock (default $SWPM_LOCK_TIMEOUT, else 1800; 0: do not wait)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name, func, help_):
         p = sub.add_parser(name, help=help_)
         p.add_argument("--home", default=argparse.SUPPRESS, help="home folder")
+        p.add_argument(
+            "--lock-timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS", help="writer lock wait"
+        )
         p.set_defaults(func=func)
         return p
 
@@ -237,12 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=STEP_NAMES[-1],
         help=f"stop after this step (default {STEP_NAMES[-1]}: every step)",
     )
+    add("rebuild", cmd_rebuild, "rebuild a lost or damaged warehouse from the kept files and the manifest's journal")
     p = add("status", cmd_status, "what was loaded, quarantined and published")
     p.add_argument("--json", action="store_true")
     add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")
     p = add("report", cmd_report, "write the HTML performance report (and dbt docs) into serving/")
     p.add_argument("--no-docs", action="store_true", help="only the report, from the published snapshot")
     return parser
+
+
+def _say_lock_waits() -> None:
+    """A writer waiting for another run says so on stderr (ingest/run/lock.py logs it)."""
+    logger = logging.getLogger("swpm.lock")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,11 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = build_parser().parse_args(argv)
     home = Home.resolve(getattr(args, "home", None))
+    if getattr(args, "lock_timeout", None) is not None:
+        os.environ["SWPM_LOCK_TIMEOUT"] = str(args.lock_timeout)
+    _say_lock_waits()
     try:
         return args.func(args, home)
     except Exception as exc:  # one clear line for a person; the trace with SWPM_DEBUG=1
-        import os
-
         if os.environ.get("SWPM_DEBUG"):
             raise
         print(f"swpm {args.command}: error: {exc}", file=sys.stderr)

@@ -1,8 +1,13 @@
 """Where a warehouse home lives and what it holds.
 
 A home is one folder: ``landing/`` (files as delivered), ``quarantine/`` (files set aside,
-each with a ``.reason.json``), ``warehouse/`` (the DuckDB file that loads write) and
-``serving/`` (the read-only snapshot BI tools read).
+each with a ``.reason.json``), ``archive/`` (every loaded version of every file, by content, and
+the manifest's journal: what ``swpm rebuild`` rebuilds the warehouse from), ``warehouse/`` (the
+DuckDB file that loads write) and ``serving/`` (the read-only snapshot BI tools read).
+
+``landing/``, ``quarantine/`` and ``archive/`` hold files as delivered, with the clear
+identifiers that pseudonymisation keeps out of the warehouse: they are created owner-only
+(0700), and swpm writes the files in them owner-only (0600).
 """
 
 from __future__ import annotations
@@ -70,6 +75,16 @@ class Home:
         return self.root / "quarantine"
 
     @property
+    def archive(self) -> Path:
+        """Every loaded file version (``<sha256[:16]>_<name>``) and ``manifest.jsonl``."""
+        return self.root / "archive"
+
+    @property
+    def manifest_journal(self) -> Path:
+        """The file manifest's journal, one JSON line per record, kept outside the warehouse."""
+        return self.archive / "manifest.jsonl"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.root / "warehouse"
 
@@ -95,6 +110,19 @@ class Home:
         return self.warehouse_dir / "gx"
 
     def ensure(self) -> Home:
-        for folder in (self.landing, self.quarantine, self.warehouse_dir, self.serving):
+        for folder in (self.landing, self.quarantine, self.archive):
+            if not folder.is_dir():
+                folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+                os.chmod(folder, PRIVATE_FOLDER)  # whatever the umask
+        for folder in (self.warehouse_dir, self.serving):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+    @property
+    def private_folders(self) -> tuple[Path, ...]:
+        """The folders that hold files as delivered (clear identifiers): owner-only."""
+        return (self.landing, self.quarantine, self.archive)
+
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600

@@ -2,10 +2,12 @@
 
 With ``SWPM_PAUSE_AT=<point>`` in the environment, :func:`reached` writes the point's name to
 the file ``SWPM_PAUSE_FILE`` (if set) and then sleeps until the process is killed. Unset (the
-normal case) it does nothing. Points: ``load:before_commit`` (rows inserted, transaction open),
-``build:after_first_model`` (dbt has committed one model and is running the rest),
-``publish:before_swap`` (new snapshot written, nothing renamed), ``publish:mid_swap`` (the
-DuckDB snapshot renamed into place, the Parquet link and snapshot.json not yet).
+normal case) it does nothing. Points: ``load:before_commit`` (rows inserted, file archived,
+transaction open), ``quarantine:after_copy`` (a bad file copied into quarantine/ with its
+reason, nothing recorded), ``quarantine:before_unlink`` (its quarantine recorded, the landing
+copy not yet removed), ``build:after_first_model`` (dbt has committed one model and is running
+the rest), ``publish:before_swap`` (new snapshot written, nothing renamed), ``publish:mid_swap``
+(the DuckDB snapshot renamed into place, the Parquet link and snapshot.json not yet).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +16,16 @@ def part_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def replacing(path: Path, sync: bool = False) -> Iterator[Path]:
+def replacing(path: Path, sync: bool = False, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; once the block has written it, rename it onto
     ``path`` (atomic on one file system). On an error the temporary file is removed and
-    ``path`` is left as it was. With ``sync`` the data reaches the disk before the rename."""
+    ``path`` is left as it was. With ``sync`` the data reaches the disk before the rename;
+    with ``mode`` (e.g. 0o600) the file gets that mode before it appears under its name."""
     tmp = part_path(path)
     try:
         yield tmp
+        if mode is not None:
+            os.chmod(tmp, mode)
         if sync:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -32,8 +36,16 @@ def replacing(path: Path, sync: bool = False) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path, data: bytes | str, sync: bool = False) -> Path:
+def write_atomic(path: Path, data: bytes | str, sync: bool = False, mode: int | None = None) -> Path:
     """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename."""
-    with replacing(path, sync=sync) as tmp:
+    with replacing(path, sync=sync, mode=mode) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

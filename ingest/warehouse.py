@@ -1,15 +1,23 @@
-"""The DuckDB warehouse: one writer at a time, raw and meta schemas."""
+"""The DuckDB warehouse: one writer at a time, raw and meta schemas; a lost or damaged file
+said so, with what to do."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 from collections.abc import Iterator
 
 import duckdb
 
 from ingest.config import Home
+from ingest.landing.archive import journal_has_records
 from ingest.landing.contracts import load_contracts
+
+
+class WarehouseLost(RuntimeError):
+    """The warehouse file is missing or cannot be opened, in a home that has loaded files."""
+
 
 LINEAGE_COLUMNS = [
     ("_source_file", "VARCHAR NOT NULL"),
@@ -55,6 +63,10 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     started_at   TIMESTAMP NOT NULL,
     updated_at   TIMESTAMP NOT NULL
 );
+-- When the file's rows were loaded (their _loaded_at), and its archived copy (archive/, relative
+-- to the home): what `swpm rebuild` reloads it from, with the same load time.
+ALTER TABLE meta.file_manifest ADD COLUMN IF NOT EXISTS loaded_at TIMESTAMP;
+ALTER TABLE meta.file_manifest ADD COLUMN IF NOT EXISTS archive_path VARCHAR;
 -- What a run warned about without failing (stale sources): kept through its later steps.
 ALTER TABLE meta.runs ADD COLUMN IF NOT EXISTS warnings VARCHAR;
 -- Source freshness (ingest/run/freshness.py), one row per source table per check: the newest
@@ -95,12 +107,57 @@ def writer_lock(home: Home, shared: bool = False) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+REBUILD_HINT = (
+    "The loaded files are kept (archive/, landing/) with the manifest's journal (archive/manifest.jsonl): "
+    "run `swpm rebuild` to rebuild the warehouse from them (docs/operations.md#disasters). The served "
+    "snapshot is untouched meanwhile."
+)
+
+
+def loaded_before(home: Home) -> bool:
+    """True when this home has loaded files before: its manifest journal has records, or the
+    served snapshot was built from recorded files. A missing warehouse is then a lost one, not
+    a new home."""
+    if journal_has_records(home):
+        return True
+    try:
+        info = json.loads(home.snapshot_info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool((info.get("source") or {}).get("files_recorded"))
+
+
+def check_present(home: Home) -> None:
+    """Raise :class:`WarehouseLost` when the warehouse file is gone from a home that had one."""
+    if not home.warehouse.exists() and loaded_before(home):
+        raise WarehouseLost(
+            f"the warehouse {home.warehouse} is missing, but this home has loaded files before. {REBUILD_HINT}"
+        )
+
+
+def _open(home: Home, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(home.warehouse), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():  # another process outside swpm holds the file
+            raise
+        raise WarehouseLost(
+            f"the warehouse {home.warehouse} cannot be opened ({text.splitlines()[0]}): it is damaged, "
+            f"e.g. truncated. {REBUILD_HINT}"
+        ) from exc
+
+
 @contextlib.contextmanager
-def connect(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(home: Home, read_only: bool = False, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, holding the lock for its whole life: shared for readers,
-    exclusive for the writer, which also makes sure the raw and meta schemas exist."""
+    exclusive for the writer, which also makes sure the raw and meta schemas exist. A writer
+    creates the file in a new home; in a home that has loaded files before, a missing or
+    damaged file raises :class:`WarehouseLost` (``create`` is for ``swpm rebuild``)."""
+    if not create:
+        check_present(home)
     with writer_lock(home, shared=read_only):
-        con = duckdb.connect(str(home.warehouse), read_only=read_only)
+        con = _open(home, read_only)
         try:
             if not read_only:
                 con.execute(META_DDL)

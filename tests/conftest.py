@@ -41,6 +41,7 @@ MODULE_MARKS = {
     "test_bench_smoke": ("slow",),
     "test_bsc": ("slow",),
     "test_crash_recovery": ("slow",),
+    "test_disk_full": ("slow", "reliability"),
     "test_cs_inspection": ("slow",),
     "test_dag_integrity": ("airflow",),
     "test_end_to_end": ("slow", "airflow"),
@@ -48,39 +49,40 @@ MODULE_MARKS = {
     "test_freshness": ("slow",),
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
+    "test_reliability": ("slow", "reliability"),
     "test_report": ("slow",),
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
 }
+# Suites kept out of `make test`, each with its own make target that .ci/run runs after it: a
+# real Superset server (`make test-bi`), whole homes through kills, overlapping runs, rebuilds and
+# a full disk (`make test-reliability`). Their tests run only when the marker expression names
+# the suite (`-m bi`), never in `make test`, a bare `pytest` or another `-m`.
+SEPARATE_SUITES = ("bi", "reliability")
 
 
-# Suites with their own make target (a heavy real server each): their tests run only when the
-# marker expression names them (`make test-bi` runs `-m bi`), so `make test` and any other -m
-# leave them out.
-OWN_SUITES = ("bi",)
+def _separate_suite(item, markexpr: str) -> str | None:
+    named = markexpr.replace("not ", "!").replace("(", " ").replace(")", " ").split()
+    return next((m for m in SEPARATE_SUITES if item.get_closest_marker(m) and m not in named), None)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    wanted = config.getoption("markexpr") or ""
-    left_out = [
-        item
-        for item in items
-        if any(item.get_closest_marker(s) and s not in wanted.replace("not ", "!").split() for s in OWN_SUITES)
-    ]
-    if left_out:
-        config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if item not in left_out]
     for item in items:
-        module = item.module.__name__.rpartition(".")[2]
-        for mark in MODULE_MARKS.get(module, ()):
+        for mark in MODULE_MARKS.get(item.module.__name__.rpartition(".")[2], ()):
             item.add_marker(mark)
+    markexpr = config.getoption("markexpr", "") or ""
+    deselected = [item for item in items if _separate_suite(item, markexpr)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+    for item in items:
         # Under pytest-xdist (`--dist loadgroup`), a module whose tests share a module-scoped
         # fixture runs on one worker, so the fixture is built once; other tests spread singly.
         defs = getattr(item, "_fixtureinfo", None)
         if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(module))
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__.rpartition(".")[2]))
 
 
 @pytest.hookimpl(trylast=True)

@@ -243,7 +243,7 @@ def test_data_volumes_line_up(compose, services):
     home = _env(worker)["SWPM_HOME"]
     mounts = {t: h for h, t, _ in _mounts(worker)}
     hosts = {}
-    for folder in ("landing", "quarantine", "warehouse", "serving"):
+    for folder in ("landing", "quarantine", "archive", "warehouse", "serving"):
         assert f"{home}/{folder}" in mounts, f"worker lacks {home}/{folder}"
         hosts[folder] = mounts[f"{home}/{folder}"]
         assert hosts[folder].endswith(f"/{folder}")

@@ -105,3 +105,38 @@ def test_file_content_is_never_pasted_into_sql(home):
         assert con.execute("SELECT count(*) FROM raw.clearance_events").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_delivered_files_are_kept_owner_only(home, sample_landing, tmp_path, capsys):
+    """landing/, quarantine/ and archive/ hold files as delivered, clear identifiers included:
+    created 0700, and every file swpm writes there 0600 (docs/operations.md#security)."""
+    import datetime as dt
+
+    from ingest import cli
+    from ingest.sample_world.clearance import generate
+
+    assert {f.name: _mode(f) for f in home.private_folders} == {"landing": 0o700, "quarantine": 0o700, "archive": 0o700}
+    generate(home.landing, dt.date(2006, 1, 1), 1, 20, seed=3)  # the sample world's drops
+    delivered = sample_landing / "clearance_events_20110601.csv.gz"
+    assert cli.main(["--home", str(home.root), "land", str(delivered)]) == 0
+    # A file copied in by hand with the usual umask: owner-only once the loader has seen it.
+    loose = home.landing / "clearance_declarations_20110601.csv.gz"
+    loose.write_bytes((sample_landing / loose.name).read_bytes())
+    loose.chmod(0o644)
+    (home.landing / "clearance_events_20110602.csv.gz").write_bytes(b"not gzip")
+    outcomes = {o.file_name: o.status for o in pipeline.load(home, "b1")}
+    assert list(outcomes.values()).count("quarantined") == 1
+    files = [p for folder in home.private_folders for p in folder.iterdir()]
+    assert {p.parent.name for p in files} == {"landing", "quarantine", "archive"}
+    assert {p.relative_to(home.root).as_posix(): _mode(p) for p in files} == {
+        p.relative_to(home.root).as_posix(): 0o600 for p in files
+    }
+    # A folder opened to others by hand is named by `swpm status`.
+    home.quarantine.chmod(0o755)
+    capsys.readouterr()
+    cli.main(["--home", str(home.root), "status"])
+    assert f"EXPOSED {home.quarantine} (mode 755)" in capsys.readouterr().out

@@ -1,8 +1,10 @@
 {# Balanced Scorecard helpers (satisfaction, KPI achievement, the KPI actuals register). #}
 
-{# A Likert answer (1..points) on a 0-100 scale: 1 -> 0, points -> 100. #}
-{% macro likert_to_100(score, points=var('satisfaction_scale_points')) -%}
-    (100.0 * ({{ score }} - 1) / ({{ points }} - 1))
+{# Mean of Likert answers (1..points) on a 0-100 scale (1 -> 0, points -> 100), from exact
+   integer sums divided once: 100 * (sum(score) - count) / (count * (points - 1)), the mean of
+   100 * (score - 1) / (points - 1) over the answers, the same whatever order they arrive in. #}
+{% macro likert_mean_100(score, points=var('satisfaction_scale_points')) -%}
+    (100 * (sum({{ score }}) - count({{ score }})) / nullif(count({{ score }}) * ({{ points }} - 1), 0))
 {%- endmacro %}
 
 {# True when a Likert answer is in the top two boxes (4 or 5 on a 1-5 scale). #}

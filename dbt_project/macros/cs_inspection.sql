@@ -1,5 +1,7 @@
 {# The measures of the C/S inspection mart over rows of int_cs_inspections. A source that logs
-   no critical outcome (is_critical_detected all null) gets null critical figures, not zero. #}
+   no critical outcome (is_critical_detected all null) gets null critical figures, not zero.
+   value_krw is DECIMAL (int_cs_inspections rounds each value to the won cent before the sum),
+   so the detected value is an exact sum, the same whatever order the rows arrive in. #}
 {% macro cs_inspection_measures() -%}
     {%- set inspections = "count(*) filter (where is_inspected)" -%}
     {%- set detections = "count(*) filter (where is_inspected and is_detected)" -%}
@@ -9,7 +11,7 @@
     {{ critical }} as critical_detections,
     round({{ detections }} / nullif({{ inspections }}, 0), 6) as hit_rate,
     round({{ critical }} / nullif({{ inspections }}, 0), 6) as critical_rate,
-    round(coalesce(sum(value_krw) filter (where is_inspected and is_detected), 0), 2) as detected_value_krw
+    cast(coalesce(sum(value_krw) filter (where is_inspected and is_detected), 0) as double) as detected_value_krw
 {%- endmacro %}
 
 {# Which dimensions a grouped row keeps: 'period', 'period+office', 'period+office+mode+type', ... #}

@@ -65,6 +65,8 @@ class Contract:
     unique_key: tuple[str, ...] = ()
     milestone_order: MilestoneOrder | None = None  # order of events of one key (long form)
     column_order: tuple[tuple[str, str], ...] = ()  # per row: column A <= column B when both set
+    # A header without rows is a quiet day (zero rows, loaded and recorded), not a faulty export.
+    may_be_empty: bool = False
     description: str = ""
     path: Path | None = field(default=None, compare=False)
 
@@ -152,6 +154,7 @@ def _load(path: Path) -> Contract:
         if spec.get("milestone_order")
         else None,
         column_order=tuple((str(a), str(b)) for a, b in spec.get("column_order", ())),
+        may_be_empty=bool(spec.get("may_be_empty", False)),
         description=spec.get("description", ""),
         path=path,
     )

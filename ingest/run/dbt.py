@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ingest import crashpoints
 from ingest.config import DBT_PROJECT_DIR, Home
+from ingest.run.lock import home_lock
 from ingest.warehouse import connect, writer_lock
 
 
@@ -106,8 +107,13 @@ def _manifest(cli_paths: list[str]):
 
 
 def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True) -> DbtResult:
-    """Run one dbt command (``build``, ``test``, ``docs generate``, ...) holding the writer
-    lock, since dbt writes the warehouse."""
+    """Run one dbt command (``build``, ``test``, ``docs generate``, ...) holding the home's
+    writer lock and the warehouse's, since dbt writes the warehouse."""
+    with home_lock(home, what=f"dbt {command}"):
+        return _run_dbt(home, command, *args, raise_on_failure=raise_on_failure)
+
+
+def _run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True) -> DbtResult:
     from dbt.cli.main import dbtRunner
 
     with connect(home):  # create raw/meta schemas so sources exist even before the first load
@@ -148,6 +154,11 @@ def build(home: Home, full_refresh: bool = False, unit_tests: bool = False) -> D
     dbt's unit tests check the models' logic on fixed inputs, not the night's data, so the night
     leaves them out, as dbt advises for production; ``unit_tests=True`` (``swpm build
     --unit-tests``) runs them too, and the test suite runs them once (``unit_tests()``)."""
+    with home_lock(home, what="dbt build"):
+        return _build(home, full_refresh, unit_tests)
+
+
+def _build(home: Home, full_refresh: bool, unit_tests: bool) -> DbtResult:
     args = ["--full-refresh"] if full_refresh else []
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]

@@ -12,6 +12,7 @@ records itself in the run log (``meta.runs``, shown by ``swpm status``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from ingest.config import Home
 from ingest.run import dbt, freshness
 from ingest.run import publish as publisher
+from ingest.run.lock import home_lock
+from ingest.run.recover import recover
 from ingest.run.runlog import new_batch_id, record_step, status
 from ingest.run.steps import STEP_NAMES, STEPS
 from ingest.warehouse import connect
@@ -53,23 +56,33 @@ def load(
     from ingest.landing.discover import discover
     from ingest.landing.load import load_file
 
-    files = discover(home, until=until)
-    outcomes = []
-    for i, path in enumerate(files, 1):
-        outcome = load_file(home, path, batch_id)
-        outcomes.append(outcome)
-        if progress:
-            progress(i, len(files), outcome)
+    with home_lock(home, what="load", batch_id=batch_id):
+        recover(home)
+        files = discover(home, until=until)
+        outcomes = []
+        for i, path in enumerate(files, 1):
+            outcome = load_file(home, path, batch_id)
+            outcomes.append(outcome)
+            if progress:
+                progress(i, len(files), outcome)
     return outcomes
 
 
 def is_published_current(home: Home) -> bool:
-    """True when the served snapshot was built from everything the warehouse holds now."""
+    """True when the served snapshot is whole (snapshot.json, Parquet and marts.duckdb one
+    snapshot) and was built from everything the warehouse holds now."""
     snapshot = publisher.current_snapshot(home)
-    if not snapshot or not home.warehouse.exists():
+    if not snapshot or not home.warehouse.exists() or not publisher.is_consistent(home):
         return False
     with connect(home, read_only=True) as con:
-        return snapshot.get("source") == publisher.warehouse_watermark(con)
+        if snapshot.get("source") != publisher.warehouse_watermark(con):
+            return False
+        # ... and the marts in the warehouse were built from every recorded file (after a
+        # rebuild that has not built yet, the manifest matches but the marts do not exist).
+        built, recorded = con.execute(
+            "SELECT (SELECT max(loaded_through) FROM meta.dbt_builds), (SELECT max(recorded_at) FROM meta.file_manifest)"
+        ).fetchone()
+        return built is not None and built >= recorded
 
 
 def has_loaded_rows(home: Home) -> bool:
@@ -81,14 +94,17 @@ def has_loaded_rows(home: Home) -> bool:
 
 def skip_reason(ctx: RunContext) -> str | None:
     """The gate after the load: None when the steps after it have work to do; otherwise why
-    not, and the run is recorded as skipped with that reason."""
-    reason = None
-    if not has_loaded_rows(ctx.home):
-        reason = "nothing loaded yet"
-    elif is_published_current(ctx.home):
-        reason = "snapshot already current"
-    if reason:
-        record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
+    not, and the run is recorded as skipped with that reason. First it finishes what a killed
+    run left half done (ingest/run/recover.py), so the gate sees the home whole."""
+    with home_lock(ctx.home, what="changes pending", trigger=ctx.trigger, batch_id=ctx.batch_id, log=ctx.log):
+        recover(ctx.home, log=ctx.log)
+        reason = None
+        if not has_loaded_rows(ctx.home):
+            reason = "nothing loaded yet"
+        elif is_published_current(ctx.home):
+            reason = "snapshot already current"
+        if reason:
+            record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
     return reason
 
 
@@ -140,6 +156,11 @@ def run_step(name: str, ctx: RunContext, last: str = STEP_NAMES[-1]) -> Any:
     """One step, recorded in the run log; the run's ``last`` step also records the run done."""
     if name not in ACTIONS:
         raise ValueError(f"no step {name!r}; the steps are {', '.join(STEP_NAMES)}")
+    with home_lock(ctx.home, what=f"step {name}", trigger=ctx.trigger, batch_id=ctx.batch_id, log=ctx.log):
+        return _run_step(name, ctx, last)
+
+
+def _run_step(name: str, ctx: RunContext, last: str) -> Any:
     record_step(ctx.home, ctx.batch_id, name, "running")
     try:
         result = ACTIONS[name](ctx)
@@ -182,14 +203,28 @@ def run(
     through: str = STEP_NAMES[-1],
 ) -> RunSummary:
     """Every step of the nightly run for ``logical_date`` (files whose data date is after it
-    wait), up to and including ``through``."""
+    wait), up to and including ``through``, holding the home's writer lock throughout: a run
+    that overlaps another waits for it (ingest/run/lock.py), then finds its files recorded."""
     if through not in STEP_NAMES:
         raise ValueError(f"no step {through!r}; the steps are {', '.join(STEP_NAMES)}")
     home.ensure()
     ctx = RunContext(home, new_batch_id(logical_date, trigger), logical_date, trigger, log)
+    with home_lock(
+        home, what=f"{'swpm' if trigger == 'cli' else trigger} run", trigger=trigger, batch_id=ctx.batch_id, log=log
+    ):
+        return _run(ctx, progress, through)
+
+
+def _run(ctx: RunContext, progress, through: str) -> RunSummary:
+    home, logical_date, log = ctx.home, ctx.logical_date, ctx.log
     summary = RunSummary(ctx.batch_id, logical_date)
-    record_step(home, ctx.batch_id, "load", "running", logical_date=logical_date, trigger=trigger)
-    summary.outcomes = load(home, ctx.batch_id, until=logical_date, progress=progress)
+    record_step(home, ctx.batch_id, "load", "running", logical_date=logical_date, trigger=ctx.trigger)
+    try:
+        summary.outcomes = load(home, ctx.batch_id, until=logical_date, progress=progress)
+    except Exception as exc:
+        with contextlib.suppress(Exception):  # e.g. a lost warehouse cannot record anything
+            record_step(home, ctx.batch_id, "load", "failed", str(exc))
+        raise
     loaded = sum(o.status == "loaded" for o in summary.outcomes)
     quarantined = sum(o.status == "quarantined" for o in summary.outcomes)
     log(f"load: {len(summary.outcomes)} new file(s), {loaded} loaded, {quarantined} quarantined")

@@ -4,7 +4,13 @@
 file and renamed into place; ``serving/parquet`` is a symbolic link to the snapshot's parquet
 folder, swapped by rename. A rename is atomic, so a reader sees the old snapshot or the new one,
 never half of one; a reader that has the old file open keeps reading it. A failure before the
-renames leaves the previous snapshot served.
+renames leaves the previous snapshot served; a kill between the renames (``marts.duckdb`` new,
+``snapshot.json`` and the Parquet link not yet) is finished by the next publisher or run
+(:func:`finish_interrupted_swap`).
+
+``snapshot.json`` holds per mart its rows, ``sha256`` (every column) and ``data_sha256`` (every
+column but the load times, ``source_*_at``): the same data gives the same ``data_sha256`` in any
+home, whatever order or batches it was loaded in.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,9 +31,13 @@ import pyarrow.parquet as pq
 from ingest import crashpoints
 from ingest.config import PUBLISHED_MARTS, Home
 from ingest.files import part_path
+from ingest.run.lock import home_lock
 from ingest.warehouse import connect
 
 KEEP_SNAPSHOTS = 2
+# Columns that hold when the data was loaded, not what it says (e.g. source_refreshed_at): left
+# out of data_sha256, so two homes with the same data agree.
+LOAD_TIME_COLUMN = re.compile(r"^source_\w*_at$")
 
 
 class PublishFailed(RuntimeError):
@@ -53,25 +64,43 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
 
 
+KEY_COLUMNS = (
+    "period_type",
+    "period_start",
+    "year",
+    "segment_order",
+    "segment",
+    "declaration_type",
+    "transport_mode",
+    "channel",
+    "customs_office",
+    "item",
+    "kpi_code",
+)
+
+
 def _order_by(table) -> list[tuple[str, str]]:
-    keys = [
-        c
-        for c in (
-            "period_type",
-            "period_start",
-            "year",
-            "segment_order",
-            "segment",
-            "declaration_type",
-            "transport_mode",
-            "channel",
-            "customs_office",
-            "item",
-            "kpi_code",
-        )
-        if c in table.column_names
-    ]
-    return [(k, "ascending") for k in keys]
+    """A total order of a mart's rows: its key columns, then every other column (load times
+    last), so the same rows are written in the same order however the build produced them."""
+    names = table.column_names
+    keys = [c for c in KEY_COLUMNS if c in names]
+    rest = [c for c in names if c not in keys and not LOAD_TIME_COLUMN.match(c)]
+    return [(k, "ascending") for k in keys + rest + [c for c in names if LOAD_TIME_COLUMN.match(c)]]
+
+
+def table_digest(table, columns=None) -> str:
+    """sha256 of a table's rows as CSV (full precision), in its row order: one header, then the
+    rows, whatever its chunks."""
+    columns = list(columns if columns is not None else table.column_names)
+    table = table.select(columns)
+    digest = hashlib.sha256(",".join(columns).encode() + b"\n")
+    for batch in table.to_batches():
+        digest.update(batch.to_pandas().to_csv(index=False, header=False).encode())
+    return digest.hexdigest()
+
+
+def data_columns(names) -> list[str]:
+    return [c for c in names if not LOAD_TIME_COLUMN.match(c)]
 
 
 @contextlib.contextmanager
@@ -102,10 +131,72 @@ def _clear_leftovers(home: Home) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
+def served_snapshot_id(home: Home) -> str | None:
+    """The id inside the served serving/marts.duckdb (None without one)."""
+    if not home.snapshot.exists():
+        return None
+    try:
+        con = duckdb.connect(str(home.snapshot), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT snapshot_id FROM snapshot_info").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def is_consistent(home: Home) -> bool:
+    """snapshot.json, the Parquet link and marts.duckdb are one snapshot."""
+    info = current_snapshot(home)
+    served = served_snapshot_id(home)
+    if info is None or served is None:
+        return info is None and served is None
+    link = home.serving / "parquet"
+    target = Path(os.readlink(link)).parent.name if link.is_symlink() else None
+    return info.get("snapshot_id") == served == target
+
+
+def finish_interrupted_swap(home: Home) -> str | None:
+    """A publisher killed between its renames served the new marts.duckdb with the old
+    snapshot.json and Parquet link. Its next files are still beside them, written and synced
+    before the swap: rename them into place (as the killed publisher would have). Returns what
+    was repaired, or None. Caller holds the publish lock."""
+    served = served_snapshot_id(home)
+    info = current_snapshot(home)
+    if served is None or (info or {}).get("snapshot_id") == served:
+        return None
+    pending_info = part_path(home.snapshot_info)
+    pending_link = home.serving / f".parquet.{served}.link"
+    try:
+        pending = json.loads(pending_info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pending = None
+    folder = home.serving / "snapshots" / served / "parquet"
+    if not (pending and pending.get("snapshot_id") == served and folder.is_dir()):
+        return None  # not a swap of ours to finish; the next publish replaces all three
+    if not pending_link.is_symlink():
+        os.symlink(Path("snapshots") / served / "parquet", pending_link)
+    os.replace(pending_link, home.serving / "parquet")
+    os.replace(pending_info, home.snapshot_info)
+    _prune(home.serving / "snapshots", keep=served)
+    return f"finished the interrupted publish of snapshot {served} (snapshot.json and parquet/ now match marts.duckdb)"
+
+
+def repair(home: Home) -> str | None:
+    """Finish an interrupted swap, under the publish lock (a run calls it before anything)."""
+    if not home.serving.is_dir():
+        return None
+    with _publish_lock(home):
+        return finish_interrupted_swap(home)
+
+
 def publish(home: Home, batch_id: str, marts=PUBLISHED_MARTS) -> dict:
     home.ensure()
     try:
-        with _publish_lock(home):
+        with home_lock(home, what="publish", batch_id=batch_id), _publish_lock(home):
+            finish_interrupted_swap(home)
             _clear_leftovers(home)
             return _publish(home, batch_id, marts)
     except OSError as exc:  # e.g. the lock file itself on a read-only folder
@@ -145,10 +236,11 @@ def _publish(home: Home, batch_id: str, marts) -> dict:
                 snap.register("incoming", table)
                 snap.execute(f'CREATE TABLE "{mart}" AS SELECT * FROM incoming')
                 snap.unregister("incoming")
-                digest = hashlib.sha256()
-                for batch in table.to_batches():
-                    digest.update(batch.to_pandas().to_csv(index=False).encode())
-                info["marts"][mart] = {"rows": table.num_rows, "sha256": digest.hexdigest()}
+                info["marts"][mart] = {
+                    "rows": table.num_rows,
+                    "sha256": table_digest(table),
+                    "data_sha256": table_digest(table, data_columns(table.column_names)),
+                }
             snap.execute(
                 "CREATE TABLE snapshot_info AS SELECT $id AS snapshot_id, $at::TIMESTAMPTZ AS published_at, "
                 "$batch AS batch_id, $marts AS marts_json",

@@ -9,7 +9,8 @@ import uuid
 from ingest.config import Home
 from ingest.run import freshness
 from ingest.run import publish as publisher
-from ingest.warehouse import connect
+from ingest.run.lock import current_holder
+from ingest.warehouse import WarehouseLost, check_present, connect
 
 
 def new_batch_id(logical_date: dt.date | None = None, trigger: str = "cli") -> str:
@@ -54,11 +55,33 @@ def record_step(
 
 
 def status(home: Home) -> dict:
-    """What was loaded, quarantined and published, and when; which sources are stale."""
-    out: dict = {"home": str(home.root), "snapshot": publisher.current_snapshot(home)}
-    if not home.warehouse.exists():
-        out.update(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[])
+    """What was loaded, quarantined and published, and when; which sources are stale; who holds
+    the home's writer lock; a lost warehouse, and folders of delivered files others can read."""
+    holder = current_holder(home)
+    out: dict = {
+        "home": str(home.root),
+        "snapshot": publisher.current_snapshot(home),
+        "writer": holder.describe() if holder else None,
+        "exposed_folders": [
+            f"{folder} (mode {folder.stat().st_mode & 0o777:o})"
+            for folder in home.private_folders
+            if folder.is_dir() and folder.stat().st_mode & 0o077
+        ],
+        "warehouse_problem": None,
+    }
+    empty = dict(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[])
+    try:
+        check_present(home)
+        if not home.warehouse.exists():
+            out.update(empty)
+            return out
+        return _status_from_warehouse(home, out)
+    except WarehouseLost as exc:
+        out.update(empty, warehouse_problem=str(exc))
         return out
+
+
+def _status_from_warehouse(home: Home, out: dict) -> dict:
     with connect(home, read_only=True) as con:
         out["totals"] = [
             dict(

@@ -10,6 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from ingest.config import PRIVATE_FILE
 from ingest.files import replacing, write_atomic
 
 
@@ -40,13 +41,13 @@ def save_workbook_deterministic(book, path: Path) -> None:
             entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
             entry.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(entry, data)
-    write_atomic(path, out.getvalue())
+    write_atomic(path, out.getvalue(), mode=PRIVATE_FILE)
 
 
 def write_gzip_bytes(path: Path, payload: bytes, level: int = 6) -> None:
     """gzip ``payload`` into ``path`` with a fixed header (mtime 0, no file name), so the same
     content always gives the same bytes and the same checksum; rename into place so no reader
-    sees half a file."""
-    with replacing(path) as tmp, open(tmp, "wb") as raw:
+    sees half a file; owner-only, as every delivered file."""
+    with replacing(path, mode=PRIVATE_FILE) as tmp, open(tmp, "wb") as raw:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as gz:
             gz.write(payload)

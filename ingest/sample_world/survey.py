@@ -13,6 +13,7 @@ import datetime as dt
 
 import numpy as np
 
+from ingest.config import PRIVATE_FILE
 from ingest.files import write_atomic
 from ingest.sample_world import calibration
 from ingest.sample_world.files import save_workbook_deterministic, year_file_date
@@ -97,7 +98,7 @@ def generate(spec, progress=None):
             continue
         cols = simulate_wave(year, spec.seed, answered_on=day)
         if fmt == "csv":
-            write_atomic(path, _csv_text(cols))
+            write_atomic(path, _csv_text(cols), mode=PRIVATE_FILE)
         else:
             _write_xlsx(path, year, cols)
         files += 1

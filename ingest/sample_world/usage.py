@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ingest.config import PRIVATE_FILE
 from ingest.files import write_atomic
 from ingest.sample_world import calibration
 from ingest.sample_world.files import year_file_date
@@ -68,7 +69,7 @@ def generate(spec, progress=None):
         if path.exists():
             continue
         cols = simulate_year(year, spec.seed)
-        write_atomic(path, _csv_text(cols))
+        write_atomic(path, _csv_text(cols), mode=PRIVATE_FILE)
         files += 1
         rows += len(cols["year"])
     return Generated("usage", files, rows, f"{files} yearly usage file(s)")

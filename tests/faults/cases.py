@@ -21,6 +21,7 @@ from pathlib import Path
 from ingest.landing.contracts import Column, Contract
 
 KOREAN = "수입신고 서류 심사"  # 'import declaration document review'
+CLEAR_IDENTIFIER = "Kim Minsu 010-1234-5678"  # a person, in clear, where a pseudonymised code belongs
 HUGE_CHARS = 3_000_000  # a line of several megabytes
 
 
@@ -237,7 +238,10 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
             )
         else:
             na("wrong_delimiter", "a single-column file has no delimiter to get wrong")
-    add("header_only", Table(t.header, []), "quarantined", "header_only", ["no rows"])
+    if contract.may_be_empty:  # a quiet day: zero rows, loaded and recorded
+        add("header_only", Table(t.header, []), "loaded", rows_loaded=0, rows_quarantined=0)
+    else:
+        add("header_only", Table(t.header, []), "quarantined", "header_only", ["no rows", "may_be_empty"])
 
     # -- columns
     drop = next((i for i, c in enumerate(contract.columns) if c.required), 0)
@@ -284,6 +288,13 @@ def faults(contract: Contract, good: Path) -> list[Fault | NotApplicable]:
         bad = _copy(t)
         bad.rows[_row_with(t, i)][i] = "!bad pattern!"
         add("bad_pattern", bad, "quarantined", "out_of_contract", [cols[i], "line"])
+    i = _first(t, contract, lambda c: c.pseudonymise and bool(c.regex))
+    if i is None:
+        na("pseudonymised_value_in_message", "no pseudonymised column with a pattern")
+    else:  # the reason must say where, never quote the value (it is what pseudonymisation hides)
+        bad = _copy(t)
+        bad.rows[_row_with(t, i)][i] = CLEAR_IDENTIFIER
+        add("pseudonymised_value_in_message", bad, "quarantined", "out_of_contract", [cols[i], "withheld", "line"])
     i = _first(t, contract, lambda c: not c.is_temporal and (c.min is not None or c.max is not None))
     if i is None:
         na("out_of_range", "no numeric column with a min or max")

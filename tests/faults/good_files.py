@@ -18,7 +18,15 @@ from ingest.landing.contracts import Contract
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent.parent
-EXTERNAL = PROJECT.parent / "shared" / "data" / "external"  # ../shared beside the project
+# ../shared beside the project (the main checkout), or ../../shared (a worktree one level deeper).
+EXTERNAL = (
+    next(
+        (p for p in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared") if p.is_dir()),
+        PROJECT.parent / "shared",
+    )
+    / "data"
+    / "external"
+)
 EXTERNAL_MAP = HERE / "external_samples.yml"
 
 # Two days a year apart: yearly sources (surveys alternate CSV and XLSX by year) write both kinds.

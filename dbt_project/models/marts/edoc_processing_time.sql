@@ -13,7 +13,8 @@ stats as (
         document_type,
         count(*) as documents,
         count(processing_seconds) as processed,
-        avg(processing_seconds) as mean_seconds,
+        -- Exact: milliseconds summed as integers, divided once (macros/exact.sql).
+        {{ exact_mean('processing_ms', 1000) }} as mean_seconds,
         quantile_cont(processing_seconds, 0.5) as median_seconds,
         quantile_cont(processing_seconds, 0.95) as p95_seconds,
         max(_loaded_at) as source_loaded_at

@@ -11,9 +11,10 @@ select
     count(*) as opened,
     count(*) filter (where is_resolved) as resolved,
     count(*) filter (where not is_resolved) as still_open,
-    avg(restore_hours) as mttr_hours,
-    avg(case when made_sla then 1.0 else 0.0 end) as made_sla_share,
-    avg(case when was_reopened then 1.0 else 0.0 end) as reopened_share,
+    -- Exact: integer milliseconds and counts, divided once (macros/exact.sql).
+    {{ exact_mean('restore_ms', 3600000) }} as mttr_hours,
+    {{ exact_share('made_sla') }} as made_sla_share,
+    {{ exact_share('was_reopened') }} as reopened_share,
     count(*) filter (where is_system_failure) as system_failures
 from incidents
 -- GROUP BY GROUPING SETS below: DuckDB runs it, the linter's duckdb dialect cannot parse it.

@@ -2,7 +2,8 @@
 -- Every answered item counts once (skipped items are left out, never scored zero); scores are
 -- normalised from the Likert scale (var satisfaction_scale_points) to 0-100; the top-2-box
 -- share is the share of answers in the two best boxes. 'ALL' rows are computed from answers,
--- not averaged from finer rows.
+-- not averaged from finer rows. Both are exact: integer answers summed and counted, divided
+-- once (macros/bsc.sql likert_mean_100, macros/exact.sql).
 with responses as (
     select * from {{ ref('stg_survey__responses') }}
 ),
@@ -22,7 +23,7 @@ scored as (
         segment,
         item,
         wave || '/' || respondent_id as respondent_key,
-        {{ likert_to_100('score') }} as score_100,
+        score,
         {{ is_top_2_box('score') }} as is_top_2_box
     from answers
 )
@@ -33,8 +34,8 @@ select
     {{ rollup_dim('item') }} as item,
     count(distinct respondent_key) as responses,
     count(*) as answers,
-    round(avg(score_100), 2) as mean_score_100,
-    round(avg(case when is_top_2_box then 1.0 else 0.0 end), 4) as top_2_box_share,
+    round({{ likert_mean_100('score') }}, 2) as mean_score_100,
+    round({{ exact_share('is_top_2_box') }}, 4) as top_2_box_share,
     count(distinct item) as item_count
 from scored
 -- GROUP BY GROUPING SETS below: DuckDB runs it, the linter's duckdb dialect cannot parse it.

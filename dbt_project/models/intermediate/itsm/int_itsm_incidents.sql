@@ -29,7 +29,11 @@ select
     case when incident_state in ('Resolved', 'Closed') then resolved_at end as restored_at,
     case
         when incident_state in ('Resolved', 'Closed') and resolved_at is not null
-            then (epoch(resolved_at) - epoch(opened_at)) / 3600.0
+            then {{ milliseconds_between('opened_at', 'resolved_at') }}
+    end as restore_ms,
+    case
+        when incident_state in ('Resolved', 'Closed') and resolved_at is not null
+            then {{ milliseconds_between('opened_at', 'resolved_at') }} / 3600000.0
     end as restore_hours,
     made_sla,
     reopen_count > 0 as was_reopened,

@@ -1,6 +1,7 @@
 -- Every SLA indicator measured per period (int_sla_periods), before levels are applied, with
 -- the counts behind each value. Incident-based indicators cover only the months the SLA
--- instance's incident exports cover (first opened month .. last update).
+-- instance's incident exports cover (first opened month .. last update). Means are exact:
+-- integer milliseconds summed, divided once (macros/exact.sql).
 with periods as (
     select * from {{ ref('int_sla_periods') }}
 ),
@@ -37,7 +38,7 @@ timely as (
 edoc as (
     select
         'EDOC_TIME_' || upper(d.document_type) as indicator_code, p.period_type, p.period_start,
-        avg(d.processing_seconds) as measured_value, count(*) as observations
+        {{ exact_mean('d.processing_ms', 1000) }} as measured_value, count(*) as observations
     from periods as p
     join {{ ref('stg_edoc__documents') }} as d
         on cast(d.received_at as date) between p.window_start and p.measured_until
@@ -98,7 +99,7 @@ availability as (
 restore as (
     select
         'MEAN_TIME_TO_RESTORE' as indicator_code, p.period_type, p.period_start,
-        avg(f.restore_hours) as measured_value, count(f.restore_hours) as observations
+        {{ exact_mean('f.restore_ms', 3600000) }} as measured_value, count(f.restore_ms) as observations
     from incident_periods as p
     left join failures as f on cast(f.restored_at as date) between p.window_start and p.measured_until
     group by all

@@ -15,7 +15,8 @@ select
     received_at,
     processed_at,
     lower(status) as status,
-    (epoch_ms(processed_at) - epoch_ms(received_at)) / 1000.0 as processing_seconds,
+    {{ milliseconds_between('received_at', 'processed_at') }} as processing_ms,
+    {{ milliseconds_between('received_at', 'processed_at') }} / 1000.0 as processing_seconds,
     _source_file,
     _batch_id,
     _loaded_at

@@ -2,8 +2,9 @@
 and ``swpm run`` follow, so the two cannot drift.
 
     load (every new file; one mapped task per file in the DAG) -> changes pending?
-    -> build (dbt) -> freshness (dbt source freshness, warn only) -> check (GX on the marts)
-    -> publish (snapshot) -> report
+    -> build (dbt) -> freshness (dbt source freshness, warn only) -> alerts (kpi_alerts into the
+    alert log, one digest of the new breaches) -> check (GX on the marts) -> publish (snapshot)
+    -> report
 
 Each step is safe to repeat: loads are idempotent per file, dbt models are incremental on load
 time, publishing is an atomic swap and the report is rewritten from the snapshot. Every step
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ingest.config import Home
-from ingest.run import dbt, freshness
+from ingest.run import alerts, dbt, freshness
 from ingest.run import publish as publisher
 from ingest.run.runlog import new_batch_id, record_step, status
 from ingest.run.steps import STEP_NAMES, STEPS
@@ -128,6 +129,7 @@ def report(home: Home) -> dict:
 ACTIONS: dict[str, Callable[[RunContext], Any]] = {
     "build": lambda ctx: build(ctx.home),
     "freshness": lambda ctx: freshness.check(ctx.home, ctx.batch_id, log=ctx.log),
+    "alerts": lambda ctx: alerts.run(ctx.home, ctx.batch_id, ctx.logical_date, log=ctx.log),
     "check": lambda ctx: check(ctx.home),
     "publish": lambda ctx: publish(ctx.home, ctx.batch_id),
     "report": lambda ctx: report(ctx.home),

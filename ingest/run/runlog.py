@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from ingest.config import Home
-from ingest.run import freshness
+from ingest.run import alerts, freshness
 from ingest.run import publish as publisher
 from ingest.warehouse import connect
 
@@ -57,7 +57,7 @@ def status(home: Home) -> dict:
     """What was loaded, quarantined and published, and when; which sources are stale."""
     out: dict = {"home": str(home.root), "snapshot": publisher.current_snapshot(home)}
     if not home.warehouse.exists():
-        out.update(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[])
+        out.update(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[], alerts=None)
         return out
     with connect(home, read_only=True) as con:
         out["totals"] = [
@@ -107,4 +107,6 @@ def status(home: Home) -> dict:
         # The latest source freshness check (ingest/run/freshness.py); the stale ones by name.
         out["source_freshness"] = freshness.latest(con) if "source_freshness.source" in meta else []
         out["stale_sources"] = [s for s in out["source_freshness"] if s["stale"]]
+        # The open alerts as the latest alert step left them (ingest/run/alerts.py).
+        out["alerts"] = alerts.open_alerts(con) if "alert_log.alert_key" in meta else None
     return out

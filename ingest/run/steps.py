@@ -17,6 +17,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("build"),
     Step("freshness"),
+    Step("alerts"),
     Step("check"),
     Step("publish", publishes_marts=True),
     Step("report"),

@@ -14,26 +14,18 @@ Airflow's SMTP notifier (``ingest/run/notifiers.py``, connection ``smtp_default`
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from ingest.config import Home
+from ingest.run.mail import ALERT_EMAILS_ENV, recipients, render
 from ingest.warehouse import connect
 
 # A digest lists this many breaches, the most severe and most recent first; the rest are
 # counted, and every one is in kpi_alerts and `swpm status`. (Presentation, not a threshold.)
 DIGEST_LISTED = 50
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
-ALERT_EMAILS_ENV = "SWPM_ALERT_EMAILS"
-
-
-def recipients() -> list[str]:
-    """The alert recipients (comma, semicolon or space separated), read when a mail is due, so
-    the environment of the process that sends counts (an Airflow worker, ``swpm run``)."""
-    return [a for a in re.split(r"[,;\s]+", os.environ.get(ALERT_EMAILS_ENV, "")) if a]
 
 
 @dataclass(frozen=True)
@@ -149,8 +141,6 @@ def observe(home: Home, batch_id: str, now: dt.datetime) -> tuple[list[Alert], l
 
 def digest_mail(alerts: list[Alert], home: Home, batch_id: str, logical_date: dt.date | None) -> tuple[str, str]:
     """The digest's subject and HTML body."""
-    from ingest.run.notifiers import render
-
     severities = Counter(a.severity for a in alerts)
     critical = f" ({severities['critical']} critical)" if severities["critical"] else ""
     night = logical_date.isoformat() if logical_date else "a manual run"

@@ -1,6 +1,6 @@
 """Mail through Airflow's own SMTP notifier (apache-airflow-providers-smtp, ``SmtpNotifier``): the
 notice of a failed task of the nightly DAG, and the alert step's digest. Both go to the addresses
-in ``SWPM_ALERT_EMAILS`` (``ingest.run.alerts.recipients``) through the Airflow connection
+in ``SWPM_ALERT_EMAILS`` (``ingest.run.mail.recipients``) through the Airflow connection
 ``smtp_default`` (set it in the UI, with ``airflow connections add``, or as the environment
 variable ``AIRFLOW_CONN_SMTP_DEFAULT``). Without recipients nothing is sent.
 
@@ -18,21 +18,10 @@ from pathlib import Path
 import jinja2
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-ALERT_FROM_ENV = "SWPM_ALERT_FROM"  # optional; else the connection's from_email, else swpm@<host>
-SMTP_CONN_ID = "smtp_default"
+from ingest.run.mail import ALERT_EMAILS_ENV, ALERT_FROM_ENV, first_line, recipients, render
+
 LOCAL_TZ = "Asia/Seoul"  # the customs administration's clock: nights are named by it
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def render(template: str, **values) -> str:
-    return _templates.get_template(template).render(**values)
+SMTP_CONN_ID = "smtp_default"
 
 
 def smtp_configured() -> str | None:
@@ -60,19 +49,6 @@ def _sender(notifier: SmtpNotifier) -> str:
         return os.environ[ALERT_FROM_ENV]
     connection = notifier.hook.get_connection(SMTP_CONN_ID)
     return connection.extra_dejson.get("from_email") or f"swpm@{socket.getfqdn()}"
-
-
-def first_line(error) -> str:
-    """The error's first line, with its type: what a person reads before opening the log."""
-    if error is None:
-        # e.g. killed, timed out, or `airflow dags test`, whose in-process runner (Airflow 3.1)
-        # does not put the exception in the callback's context
-        return "(Airflow passed no exception to the callback: the log has the error)"
-    if isinstance(error, BaseException):
-        text = str(error).strip().splitlines()
-        return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-    text = str(error).strip().splitlines()
-    return text[0] if text else "(empty error message)"
 
 
 def log_file(ti) -> str | None:
@@ -130,8 +106,6 @@ class FailureNotifier(SmtpNotifier):
         return subject, render("failure_mail.html.j2", **values)
 
     def notify(self, context):
-        from ingest.run.alerts import ALERT_EMAILS_ENV, recipients  # at failure time only: not at parse
-
         to = recipients()
         if not to:
             self.log.info("%s is not set: no failure mail sent", ALERT_EMAILS_ENV)

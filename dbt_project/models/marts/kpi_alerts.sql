@@ -146,8 +146,22 @@ cs as (
         and c.inspections >= r.min_observations and c.hit_rate < r.threshold
 ),
 
--- A source past its freshness window at the latest check. Its period is the day of its last
--- delivery: a new delivery ends the breach, and a later silence is a new one.
+-- A source past its freshness window (dbt's warn or error) at the latest check. Its period is
+-- the day of its last delivery: a new delivery ends the breach, and a later silence is a new one.
+latest_freshness as (
+    select
+        *,
+        -- the window in hours (dbt's wording, e.g. '2 days', '12 hours')
+        cast(split_part(warn_after, ' ', 1) as double)
+        * case
+            when split_part(warn_after, ' ', 2) like 'minute%' then 1.0 / 60
+            when split_part(warn_after, ' ', 2) like 'hour%' then 1
+            when split_part(warn_after, ' ', 2) like 'day%' then 24
+        end as warn_after_hours
+    from {{ ref('stg_meta__source_freshness') }}
+    qualify checked_at = max(checked_at) over ()
+),
+
 stale as (
     select
         r.alert_rule,
@@ -165,9 +179,9 @@ stale as (
             '{}: last delivered {} UTC, {} days before the check, past its window of {}',
             f.source, strftime(f.max_loaded_at, '%Y-%m-%d %H:%M'), round(f.age_hours / 24, 1), f.warn_after
         ) as message
-    from {{ ref('stg_meta__source_freshness') }} as f
+    from latest_freshness as f
     inner join rules as r on r.alert_rule = 'source_stale'
-    where f.is_stale and f.max_loaded_at is not null
+    where f.status in ('warn', 'error') and f.max_loaded_at is not null
 ),
 
 breaches as (

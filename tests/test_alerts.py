@@ -85,15 +85,22 @@ def test_the_digest_mails_new_breaches_once_and_first_seen_survives_a_rebuild(bu
     assert alerts.run(home, "after-rebuild", NIGHT, log=lambda _: None).digest.status == "nothing new"
     assert len(sink.messages()) == 1
 
-    # Night 2: the declarations stop too. The digest holds the new breach only.
+    # Night 2: the declarations stop too, and nothing new arrives: the gate skips the build and
+    # the publish, but still checks freshness and mails the new breach (and only that one).
+    pipeline.publish(home, "published")
     _stale(home, "clearance_declarations", 3)
-    freshness.check(home, "night-2", log=lambda _: None)
-    second = alerts.run(home, "night-2", NIGHT + dt.timedelta(days=1), log=lambda _: None)
-    assert [a.alert_key[: len(declarations)] for a in second.new] == [declarations]
-    assert second.digest.status == "sent" and second.digest.alerts == 1
+    quiet = pipeline.run(home, NIGHT + dt.timedelta(days=1), log=lambda _: None)
+    assert quiet.skipped_reason == "snapshot already current" and quiet.outcomes == []
+    assert pipeline.status(home)["runs"][0]["status"] == "skipped"
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        [(new_key, message, mailed_batch)] = con.execute(
+            "SELECT alert_key, message, mailed_batch FROM meta.alert_log WHERE first_seen_batch = ?", [quiet.batch_id]
+        ).fetchall()
+    assert new_key.startswith(declarations) and mailed_batch == quiet.batch_id
+    assert _digests(home)[-1][:2] == ("sent", 1)
     mails = sink.messages()
     assert len(mails) == 2 and mails[1]["Subject"].startswith("[swpm] 1 new alert(s)")
-    assert escape(second.new[0].message) in _html(mails[1]) and escape(stale.message) not in _html(mails[1])
+    assert escape(message) in _html(mails[1]) and escape(stale.message) not in _html(mails[1])
     assert _first_seen(home)[stale.alert_key] == seen[stale.alert_key]
 
     # Night 3: the events arrive again. Their breach clears; nothing is mailed.

@@ -80,14 +80,21 @@ def has_loaded_rows(home: Home) -> bool:
         return bool(con.execute("SELECT count(*) FROM meta.file_manifest WHERE status = 'loaded'").fetchone()[0])
 
 
+# Run even on a night the gate skips: a night with nothing new is when a source has stopped.
+WATCH_STEPS = ("freshness", "alerts")
+
+
 def skip_reason(ctx: RunContext) -> str | None:
     """The gate after the load: None when the steps after it have work to do; otherwise why
-    not, and the run is recorded as skipped with that reason."""
+    not, and the run is recorded as skipped with that reason. A night skipped because the
+    snapshot is current still checks source freshness and mails new alerts (WATCH_STEPS)."""
     reason = None
     if not has_loaded_rows(ctx.home):
         reason = "nothing loaded yet"
     elif is_published_current(ctx.home):
         reason = "snapshot already current"
+        for name in WATCH_STEPS:
+            run_step(name, ctx, last="")
     if reason:
         record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
     return reason
@@ -197,7 +204,9 @@ def run(
     log(f"load: {len(summary.outcomes)} new file(s), {loaded} loaded, {quarantined} quarantined")
     summary.skipped_reason = skip_reason(ctx)
     if summary.skipped_reason:
-        log(f"{', '.join(STEP_NAMES)} skipped: {summary.skipped_reason}")
+        watched = summary.skipped_reason == "snapshot already current"
+        skipped = [n for n in STEP_NAMES if not (watched and n in WATCH_STEPS)]
+        log(f"{', '.join(skipped)} skipped: {summary.skipped_reason}")
         return summary
     for current in STEPS:
         summary.results[current.name] = run_step(current.name, ctx, last=through)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 from markupsafe import escape
 
 from ingest import cli
@@ -18,6 +19,8 @@ from ingest.run import alerts, dbt, freshness, pipeline
 
 # The SMTP sink's fixtures (smtp_sink, mail_env).
 pytest_plugins = ("tests.smtp_sink",)
+# Built homes (built_home, published_world) behind every digest test.
+pytestmark = pytest.mark.slow
 
 NIGHT = dt.date(2026, 1, 5)
 

@@ -2,7 +2,8 @@
 
 discover new files -> validate and load (one mapped task per file) -> changes pending?
 -> then one task per step of ``ingest.run.steps.STEPS``: build (dbt) -> freshness (dbt source
-freshness, warn only) -> check (GX on the marts) -> publish (an Asset per mart) -> report.
+freshness, warn only) -> alerts (kpi_alerts, one digest mail) -> check (GX on the marts)
+-> publish (an Asset per mart) -> report. A task failed for good mails SWPM_ALERT_EMAILS.
 
 The DAG only wires tasks: every step is a function of ``ingest.run.pipeline``, and ``swpm run``
 follows the same list. The home folder comes from SWPM_HOME.
@@ -17,6 +18,7 @@ import pendulum
 from airflow.sdk import Asset, chain, dag, task
 
 from ingest.config import PUBLISHED_MARTS
+from ingest.run.notifiers import FailureNotifier
 from ingest.run.steps import STEPS
 
 LOCAL_TZ = "Asia/Seoul"
@@ -68,7 +70,9 @@ def _step_task(step):
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=5),
         "owner": "swpm",
-        "on_failure_callback": _record_failure,
+        # The run log records the failure; the notifier mails SWPM_ALERT_EMAILS (if set) through
+        # the Airflow connection smtp_default, once retries are spent.
+        "on_failure_callback": [_record_failure, FailureNotifier()],
     },
     doc_md=__doc__,
 )

@@ -176,7 +176,24 @@ def cmd_status(args, home: Home) -> int:
         print(f"sources (checked {fresh[0]['checked_at']}): " + ", ".join(f"{n} {st}" for st, n in counts.items()))
         for s in info.get("stale_sources", []):
             print(f"  STALE {s['description']}")
+    _print_alerts(info.get("alerts"))
     return lost
+
+
+def _print_alerts(alerts: dict | None) -> None:
+    if alerts is None:
+        return
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(alerts["by_severity"].items()))
+    print(f"alerts: {alerts['open']} open" + (f" ({counts})" if counts else ""))
+    for a in alerts["latest"]:
+        print(f"  {a['severity'].upper():<8} {a['message']} (first seen {a['first_seen_at']:%Y-%m-%d %H:%M})")
+    if alerts["open"] > len(alerts["latest"]):
+        print(f"  ... {alerts['open'] - len(alerts['latest'])} more in the mart kpi_alerts")
+    digest = alerts["last_digest"]
+    if digest:
+        line = f"  last digest {digest['attempted_at']:%Y-%m-%d %H:%M}: {digest['status']}, {digest['alerts']} alert(s)"
+        detail = digest["recipients"] if digest["status"] == "sent" else digest["detail"]
+        print(line + (f" ({detail})" if detail else ""))
 
 
 def cmd_headline(args, home: Home) -> int:

@@ -82,6 +82,30 @@ CREATE TABLE IF NOT EXISTS meta.source_freshness (
     detail        VARCHAR,
     PRIMARY KEY (checked_at, source)
 );
+-- Alerts (ingest/run/alerts.py): every breach kpi_alerts has shown, when it was first seen and
+-- when a digest mailed it; rebuilding the marts never touches it (kpi_alerts reads first_seen_at).
+CREATE TABLE IF NOT EXISTS meta.alert_log (
+    alert_key        VARCHAR PRIMARY KEY,
+    alert_rule       VARCHAR NOT NULL,
+    severity         VARCHAR NOT NULL,
+    period_start     DATE,
+    message          VARCHAR NOT NULL,   -- as first seen
+    first_seen_at    TIMESTAMP NOT NULL,
+    first_seen_batch VARCHAR NOT NULL,
+    last_seen_at     TIMESTAMP NOT NULL,
+    cleared_at       TIMESTAMP,          -- no longer in kpi_alerts (NULL: open)
+    mailed_at        TIMESTAMP,          -- told by a digest (NULL: not yet)
+    mailed_batch     VARCHAR
+);
+-- One row per digest the alert step sent or meant to send.
+CREATE TABLE IF NOT EXISTS meta.alert_digests (
+    attempted_at TIMESTAMP NOT NULL,
+    batch_id     VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,       -- sent | not configured | failed
+    alerts       INTEGER NOT NULL,
+    recipients   VARCHAR,
+    detail       VARCHAR
+);
 """
 
 

@@ -41,8 +41,9 @@ def _served(home: Home) -> tuple[bytes, str]:
     return home.snapshot.read_bytes(), home.snapshot_info.read_text()
 
 
-def mart_digests(db_path, exclude=("source_refreshed_at",)) -> dict[str, str]:
-    """sha256 of every mart's rows in a fixed order (load-time columns excluded on request)."""
+def mart_digests(db_path, exclude=("source_refreshed_at", "first_seen_at")) -> dict[str, str]:
+    """sha256 of every mart's rows in a fixed order; the columns of when, not what, excluded: load
+    time (source_refreshed_at) and when a breach was first seen (kpi_alerts.first_seen_at)."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         out = {}

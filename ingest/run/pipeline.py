@@ -2,8 +2,9 @@
 and ``swpm run`` follow, so the two cannot drift.
 
     load (every new file; one mapped task per file in the DAG) -> changes pending?
-    -> build (dbt) -> freshness (dbt source freshness, warn only) -> check (GX on the marts)
-    -> publish (snapshot) -> report
+    -> build (dbt) -> freshness (dbt source freshness, warn only) -> alerts (kpi_alerts into the
+    alert log, one digest of the new breaches) -> check (GX on the marts) -> publish (snapshot)
+    -> report
 
 Each step is safe to repeat: loads are idempotent per file, dbt models are incremental on load
 time, publishing is an atomic swap and the report is rewritten from the snapshot. Every step
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ingest.config import Home
-from ingest.run import dbt, freshness
+from ingest.run import alerts, dbt, freshness
 from ingest.run import publish as publisher
 from ingest.run.lock import home_lock
 from ingest.run.recover import recover
@@ -92,10 +93,16 @@ def has_loaded_rows(home: Home) -> bool:
         return bool(con.execute("SELECT count(*) FROM meta.file_manifest WHERE status = 'loaded'").fetchone()[0])
 
 
+# Run even on a night the gate skips: a night with nothing new is when a source has stopped.
+WATCH_STEPS = ("freshness", "alerts")
+
+
 def skip_reason(ctx: RunContext) -> str | None:
     """The gate after the load: None when the steps after it have work to do; otherwise why
     not, and the run is recorded as skipped with that reason. First it finishes what a killed
-    run left half done (ingest/run/recover.py), so the gate sees the home whole."""
+    run left half done (ingest/run/recover.py), so the gate sees the home whole. A night skipped
+    because the snapshot is current still checks source freshness and mails new alerts
+    (WATCH_STEPS)."""
     with home_lock(ctx.home, what="changes pending", trigger=ctx.trigger, batch_id=ctx.batch_id, log=ctx.log):
         recover(ctx.home, log=ctx.log)
         reason = None
@@ -103,8 +110,11 @@ def skip_reason(ctx: RunContext) -> str | None:
             reason = "nothing loaded yet"
         elif is_published_current(ctx.home):
             reason = "snapshot already current"
-        if reason:
-            record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
+    if reason == "snapshot already current":
+        for name in WATCH_STEPS:
+            run_step(name, ctx, last="")
+    if reason:
+        record_step(ctx.home, ctx.batch_id, "done", "skipped", reason)
     return reason
 
 
@@ -144,6 +154,7 @@ def report(home: Home) -> dict:
 ACTIONS: dict[str, Callable[[RunContext], Any]] = {
     "build": lambda ctx: build(ctx.home),
     "freshness": lambda ctx: freshness.check(ctx.home, ctx.batch_id, log=ctx.log),
+    "alerts": lambda ctx: alerts.run(ctx.home, ctx.batch_id, ctx.logical_date, log=ctx.log),
     "check": lambda ctx: check(ctx.home),
     "publish": lambda ctx: publish(ctx.home, ctx.batch_id),
     "report": lambda ctx: report(ctx.home),
@@ -230,7 +241,9 @@ def _run(ctx: RunContext, progress, through: str) -> RunSummary:
     log(f"load: {len(summary.outcomes)} new file(s), {loaded} loaded, {quarantined} quarantined")
     summary.skipped_reason = skip_reason(ctx)
     if summary.skipped_reason:
-        log(f"{', '.join(STEP_NAMES)} skipped: {summary.skipped_reason}")
+        watched = summary.skipped_reason == "snapshot already current"
+        skipped = [n for n in STEP_NAMES if not (watched and n in WATCH_STEPS)]
+        log(f"{', '.join(skipped)} skipped: {summary.skipped_reason}")
         return summary
     for current in STEPS:
         summary.results[current.name] = run_step(current.name, ctx, last=through)

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from ingest.config import Home
-from ingest.run import freshness
+from ingest.run import alerts, freshness
 from ingest.run import publish as publisher
 from ingest.run.lock import current_holder
 from ingest.warehouse import WarehouseLost, check_present, connect
@@ -69,7 +69,7 @@ def status(home: Home) -> dict:
         ],
         "warehouse_problem": None,
     }
-    empty = dict(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[])
+    empty = dict(files=[], totals={}, runs=[], source_freshness=[], stale_sources=[], alerts=None)
     try:
         check_present(home)
         if not home.warehouse.exists():
@@ -130,4 +130,6 @@ def _status_from_warehouse(home: Home, out: dict) -> dict:
         # The latest source freshness check (ingest/run/freshness.py); the stale ones by name.
         out["source_freshness"] = freshness.latest(con) if "source_freshness.source" in meta else []
         out["stale_sources"] = [s for s in out["source_freshness"] if s["stale"]]
+        # The open alerts as the latest alert step left them (ingest/run/alerts.py).
+        out["alerts"] = alerts.open_alerts(con) if "alert_log.alert_key" in meta else None
     return out

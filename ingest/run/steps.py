@@ -1,4 +1,5 @@
-"""The nightly run's steps after the load and its changes-pending gate, in order: the one list
+"""The nightly run's steps after the load and its changes-pending gate, in order (build ->
+freshness -> alerts -> check -> publish -> report): the one list
 that both the Airflow DAG (one task per step) and ``swpm run`` follow. Names only, so the DAG
 file imports it cheaply every time Airflow parses it; what each step does is
 ``ingest.run.pipeline.ACTIONS``."""
@@ -17,6 +18,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("build"),
     Step("freshness"),
+    Step("alerts"),
     Step("check"),
     Step("publish", publishes_marts=True),
     Step("report"),

@@ -13,7 +13,8 @@ from ingest.config import Home
 from ingest.files import replacing, write_atomic
 
 from .charts import CHARTS, Chart, build_chart, no_data
-from .snapshot import Snapshot, fmt_time
+from .queries import OPEN_ALERTS
+from .snapshot import NoData, Snapshot, fmt_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Relative to serving/report/index.html; a site not generated yet is named without a link.
@@ -32,14 +33,23 @@ _env = jinja2.Environment(
 )
 
 
-def render(home: Home, charts: list[Chart], info: dict) -> str:
+def render(home: Home, charts: list[Chart], info: dict, alerts: list[dict] | None = None) -> str:
     return _env.get_template("report.html.j2").render(
         charts=charts,
         info=info,
+        alerts=alerts or [],
         published_at=fmt_time(info.get("published_at")),
         built_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         docs=[(label, f"../{rel}" if (home.serving / rel).exists() else None) for label, rel in DOCS],
     )
+
+
+def open_alerts(snap: Snapshot) -> list[dict]:
+    """The snapshot's open alerts (kpi_alerts); none in a snapshot without the mart or its rows."""
+    try:
+        return snap.rows(OPEN_ALERTS)
+    except NoData:
+        return []
 
 
 def build_charts(snap: Snapshot) -> list[Chart]:
@@ -52,13 +62,14 @@ def build_report(home: Home) -> Path:
     target = home.serving / "report" / "index.html"
     if source.exists():
         with Snapshot(source) as snap:
-            charts, info = build_charts(snap), snap.info
+            charts, info, alerts = build_charts(snap), snap.info, open_alerts(snap)
     else:
         info = {}
         why = f"nothing has been published to {source} yet (run the nightly load)"
         charts = [no_data(spec, why) for spec in CHARTS]
+        alerts = []
     target.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(target, render(home, charts, info))
+    return write_atomic(target, render(home, charts, info, alerts))
 
 
 def publish_dbt_docs(home: Home) -> Path:

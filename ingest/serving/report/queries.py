@@ -146,3 +146,16 @@ CS_INSPECTION = Query(
     """,
     "monthly rows for all offices, modes and import types",
 )
+
+# The open alerts (every row of kpi_alerts is a breach open at publishing), most severe and most
+# recent first: the block at the top of the report, not a chart.
+OPEN_ALERTS = Query(
+    "kpi_alerts",
+    ("alert_key", "severity", "alert_rule", "period_start", "message", "first_seen_at"),
+    """
+    SELECT severity, alert_rule, message, strftime(first_seen_at, '%Y-%m-%d %H:%M') AS first_seen
+    FROM kpi_alerts
+    ORDER BY CASE severity WHEN 'critical' THEN 0 ELSE 1 END, period_start DESC, alert_key
+    """,
+    "alerts",
+)

@@ -49,9 +49,11 @@ MODULE_MARKS = {
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
     "test_report": ("slow",),
+    "test_report_i18n": ("slow",),
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
+    "test_trs_survival": ("slow",),
 }
 
 

@@ -54,11 +54,14 @@
    `cumulative` the weight at or below each row's time and `total` the group's weight): the
    smallest time holding half the weight, averaged with the smallest holding more than half.
    With whole counts as weights this is exactly the continuous-quantile median of the values;
-   with the weights of a reweighting, their weighted median. NULL without weight. #}
+   with the weights of a reweighting, their weighted median. The share is rounded to 9 decimals
+   before it is compared, so a tie (half the weight exactly) is found although decimal weights
+   such as 2/3 are not exact; whole counts below a billion compare exactly. NULL without weight. #}
 {% macro trs_histogram_median_seconds(cumulative, total) -%}
+    {%- set share = "round(cast(" ~ cumulative ~ " as double) / nullif(" ~ total ~ ", 0), 9)" -%}
     case when max({{ total }}) > 0 then (
-        min(case when 2 * {{ cumulative }} >= {{ total }} then km_seconds end)
-        + min(case when 2 * {{ cumulative }} > {{ total }} then km_seconds end)
+        min(case when {{ share }} >= 0.5 then km_seconds end)
+        + min(case when {{ share }} > 0.5 then km_seconds end)
     ) / 2.0 end
 {%- endmacro %}
 

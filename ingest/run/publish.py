@@ -54,6 +54,9 @@ def _write_synced(path: Path, text: str) -> None:
 
 
 def _order_by(table) -> list[tuple[str, str]]:
+    """The published row order: the marts' usual keys first, then every other column as a tie
+    breaker, so that a mart whose key is not among the usual ones (a curve's hours, a party, a
+    comparison) still comes out in one order, whatever order the build wrote it in."""
     keys = [
         c
         for c in (
@@ -71,6 +74,7 @@ def _order_by(table) -> list[tuple[str, str]]:
         )
         if c in table.column_names
     ]
+    keys += [c for c in table.column_names if c not in keys]
     return [(k, "ascending") for k in keys]
 
 

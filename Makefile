@@ -42,12 +42,15 @@ export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
 .PHONY: help setup demo test lint chromium bench bench-smoke clean clean-home
+.PHONY: bi bi-install bi-bundle test-bi
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make test   lint, then the test suite on every core"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
+	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
+	@echo "make test-bi  the Superset tests (real server, chromium)"
 
 $(UV):
 	@echo ">> bootstrapping uv $(UV_VERSION) into .tools/"
@@ -120,6 +123,48 @@ TEST_ARGS ?=
 test: lint $(BIN)/.synced chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup $(TEST_ARGS)
 
+# Superset (docs/bi.md): its own locked environment (bi/superset/uv.lock) in bi/superset/.venv,
+# its metadata (SQLite), secret key and admin password in .superset/; dashboards from bi/bundle/.
+BI_VENV := $(CURDIR)/bi/superset/.venv
+BI_HOME := $(CURDIR)/.superset
+BI_PORT ?= 8088
+BI_ADMIN ?= admin
+BI_SNAPSHOT ?= $(SWPM_HOME)/serving/marts.duckdb
+BI_ENV = SUPERSET_HOME=$(BI_HOME) SUPERSET_CONFIG_PATH=$(CURDIR)/bi/superset_config.py \
+  SUPERSET_SECRET_KEY="$$(cat $(BI_HOME)/secret.key)" SUPERSET_ADMIN_PASSWORD="$$(cat $(BI_HOME)/admin.password)" \
+  SWPM_SNAPSHOT=$(BI_SNAPSHOT) PYTHONWARNINGS=ignore
+
+$(BI_VENV)/.synced: $(UV) bi/superset/pyproject.toml bi/superset/uv.lock
+	@echo ">> installing the locked Superset environment into bi/superset/.venv/"
+	UV_PROJECT_ENVIRONMENT=$(BI_VENV) $(UV) sync --frozen --no-dev --project bi/superset --python $(PYTHON)
+	@touch $@
+
+bi-install: $(BI_VENV)/.synced
+
+$(BI_HOME)/secret.key:
+	@mkdir -p $(BI_HOME)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $(BI_HOME)/admin.password
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@.part && mv $@.part $@
+
+bi: $(BI_VENV)/.synced $(BI_HOME)/secret.key
+	@[ -f $(BI_SNAPSHOT) ] || echo ">> no snapshot at $(BI_SNAPSHOT) yet (make demo publishes one): the dashboards fill after the first publish"
+	@echo ">> Superset: metadata, admin, the snapshot's database and datasets, the dashboards (log: $(BI_HOME)/bootstrap.log)"
+	@$(BI_ENV) $(BI_VENV)/bin/python bi/bootstrap.py --init --snapshot $(BI_SNAPSHOT) --admin $(BI_ADMIN) \
+	  > $(BI_HOME)/bootstrap.log 2>&1 || { tail -30 $(BI_HOME)/bootstrap.log; exit 1; }
+	@grep '^bootstrap:' $(BI_HOME)/bootstrap.log | grep -v 'synced with' || true
+	@echo ""
+	@echo "Superset:  http://127.0.0.1:$(BI_PORT)/dashboard/list/   login: $(BI_ADMIN) / $$(cat $(BI_HOME)/admin.password)"
+	@echo "           (Ctrl-C stops it; the password is in $(BI_HOME)/admin.password)"
+	@$(BI_ENV) SUPERSET_BIND=127.0.0.1:$(BI_PORT) SUPERSET_ACCESS_LOG=$(BI_HOME)/access.log exec bash bi/serve.sh
+
+# The import bundle bi/bundle/ from the dashboards as code (bi/dashboards.yml); commit both.
+bi-bundle: $(BIN)/.synced
+	$(BIN)/python -m bi.build_bundle
+
+# The Superset tests (marker bi, tests/test_bi.py): one real server for the session.
+test-bi: $(BIN)/.synced $(BI_VENV)/.synced chromium
+	SWPM_SUPERSET_BIN=$(BI_VENV)/bin $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m bi $(TEST_ARGS)
+
 # The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.
 BENCH_SCALE ?= week
@@ -134,4 +179,4 @@ clean-home:
 	rm -rf $(SWPM_HOME)
 
 clean: clean-home
-	rm -rf $(VENV) $(TOOLS) $(AIRFLOW_HOME)
+	rm -rf $(VENV) $(TOOLS) $(AIRFLOW_HOME) $(BI_VENV) $(BI_HOME)

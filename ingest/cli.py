@@ -98,7 +98,7 @@ def cmd_load(args, home: Home) -> int:
 def cmd_build(args, home: Home) -> int:
     from ingest.run import pipeline
 
-    res = pipeline.build(home, full_refresh=args.full_refresh)
+    res = pipeline.build(home, full_refresh=args.full_refresh, unit_tests=args.unit_tests)
     print(f"build: {len(res.nodes)} dbt nodes, {len(res.failures)} failed")
     return 0
 
@@ -230,8 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_name", default=None, help="file name in landing/ (default: the same)")
     p = add("load", cmd_load, "check and load new files from landing/")
     p.add_argument("--date", type=_date, default=None, help="only files whose data date is on or before this")
-    p = add("build", cmd_build, "run dbt build (models and tests)")
+    p = add("build", cmd_build, "run dbt build (models and data tests)")
     p.add_argument("--full-refresh", action="store_true")
+    p.add_argument("--unit-tests", action="store_true", help="also run dbt's unit tests (the night leaves them out)")
     add("check", cmd_check, "run the Great Expectations checks on the marts")
     add("publish", cmd_publish, "publish the marts as a read-only snapshot")
     p = add("run", cmd_run, "all steps of the nightly run for a logical date")

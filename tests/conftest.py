@@ -57,7 +57,23 @@ MODULE_MARKS = {
 }
 
 
+# Suites with their own make target (a heavy real server each): their tests run only when the
+# marker expression names them (`make test-bi` runs `-m bi`), so `make test` and any other -m
+# leave them out.
+OWN_SUITES = ("bi",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
+    wanted = config.getoption("markexpr") or ""
+    left_out = [
+        item
+        for item in items
+        if any(item.get_closest_marker(s) and s not in wanted.replace("not ", "!").split() for s in OWN_SUITES)
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
         for mark in MODULE_MARKS.get(module, ()):
@@ -67,6 +83,17 @@ def pytest_collection_modifyitems(config, items):
         defs = getattr(item, "_fixtureinfo", None)
         if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(module))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Fail at once if xdist dropped the groups: each shared module fixture would then be built
+    once per worker (pytest 9.2 with pytest-xdist 3.8 did so silently, xdist issue 1386)."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist ignored the xdist_group of {len(lost)} tests, e.g. {lost[0]}")
 
 
 @pytest.fixture(scope="session")

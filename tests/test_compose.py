@@ -196,10 +196,25 @@ def test_commands_and_scripts_exist(services):
                         res = subprocess.run(["bash", "-n", str(source)], capture_output=True, text=True)
                         assert res.returncode == 0, res.stderr
     # The bootstrap scripts call what exists.
-    init = (PROJECT / "docker" / "superset" / "bootstrap.sh").read_text()
-    assert "python /app/swpm/bootstrap.py" in init
-    compile((PROJECT / "docker" / "superset" / "bootstrap.py").read_text(), "bootstrap.py", "exec")
-    compile((PROJECT / "docker" / "superset" / "superset_config.py").read_text(), "superset_config.py", "exec")
+    init = (PROJECT / "bi" / "docker-init.sh").read_text()
+    assert "python /app/swpm/bootstrap.py --init" in init
+    compile((PROJECT / "bi" / "bootstrap.py").read_text(), "bootstrap.py", "exec")
+    compile((PROJECT / "bi" / "superset_config.py").read_text(), "superset_config.py", "exec")
+
+
+def test_superset_image_installs_its_lock(services):
+    """The Superset image installs bi/superset/uv.lock (as make bi and the tests do), no floating
+    version, with the bundle and bootstrap bi/bootstrap.py imports."""
+    context, dockerfile = _image_files(services["superset-init"])
+    assert context == PROJECT / "bi"
+    text = dockerfile.read_text()
+    syncs = re.findall(r"uv sync ([^\n\\&]*)", text)
+    assert syncs and all("--frozen" in s and "--no-dev" in s for s in syncs), syncs
+    assert "pip install" not in text.replace('pip install --no-cache-dir "uv==${UV_VERSION}"', "")
+    uv_version = re.search(r"^UV_VERSION := (\S+)", (PROJECT / "Makefile").read_text(), re.M).group(1)
+    assert f"ARG UV_VERSION={uv_version}" in text
+    copied = {src for sources, _ in _copies(dockerfile) for src in sources}
+    assert {"superset/uv.lock", "bootstrap.py", "superset_config.py", "bundle"} <= copied
 
 
 def _interpolate(text: str) -> str:

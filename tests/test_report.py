@@ -137,7 +137,8 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
     assert 'href="../docs/dbt/index.html"' in full_text and 'href="../docs/gx/index.html"' in full_text
     manifest = json.loads((full_home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
-    assert set(exposures) == {"swpm_performance_report", "swpm_superset_dashboards"}
+    dashboards = {"swpm_dashboard_trs", "swpm_dashboard_sla", "swpm_dashboard_cs", "swpm_dashboard_bsc"}
+    assert set(exposures) == {"swpm_performance_report"} | dashboards
     marts = ("trs_release_time", "trs_release_curve", "trs_actor_time", "trs_cohort_comparison", "display_labels")
     for mart in marts + OTHER_MARTS:
         assert f"model.swpm.{mart}" in exposures["swpm_performance_report"]["depends_on"]["nodes"], mart

@@ -1,23 +1,17 @@
 -- Inspections in each source's all-groups row of each period equal the inspected declarations
 -- of the intermediate model.
 with expected as (
+    {% for period in ['year', 'month'] %}
     select
         source,
-        'year' as period_type,
-        cast(date_trunc('year', reference_date) as date) as period_start,
+        '{{ period }}' as period_type,
+        cast(date_trunc('{{ period }}', reference_date) as date) as period_start,
         count(*) filter (where is_inspected) as n
     from {{ ref('int_cs_inspections') }}
     where reference_date is not null
     group by all
-    union all
-    select
-        source,
-        'month' as period_type,
-        cast(date_trunc('month', reference_date) as date) as period_start,
-        count(*) filter (where is_inspected) as n
-    from {{ ref('int_cs_inspections') }}
-    where reference_date is not null
-    group by all
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select e.*, m.inspections

@@ -139,12 +139,18 @@ def run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True)
     return result
 
 
-def build(home: Home, full_refresh: bool = False) -> DbtResult:
-    """dbt build (models, seeds, tests). The tests of the big tables check the rows loaded since
-    the last successful build (dbt_project/macros/incremental.sql): SWPM_TESTS_SINCE tells them
-    when that was; the first build tests every row, and so does a full refresh (the macro
-    ignores SWPM_TESTS_SINCE then)."""
+def build(home: Home, full_refresh: bool = False, unit_tests: bool = False) -> DbtResult:
+    """dbt build (models, seeds, data tests). The tests of the big tables check the rows loaded
+    since the last successful build (dbt_project/macros/incremental.sql): SWPM_TESTS_SINCE tells
+    them when that was; the first build tests every row, and so does a full refresh (the macro
+    ignores SWPM_TESTS_SINCE then).
+
+    dbt's unit tests check the models' logic on fixed inputs, not the night's data, so the night
+    leaves them out, as dbt advises for production; ``unit_tests=True`` (``swpm build
+    --unit-tests``) runs them too, and the test suite runs them once (``unit_tests()``)."""
     args = ["--full-refresh"] if full_refresh else []
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     with connect(home) as con:
         since = con.execute("SELECT max(loaded_through) FROM meta.dbt_builds").fetchone()[0]
         # Files recorded from here on are tested by the next build too (overlap, never a gap).
@@ -165,3 +171,9 @@ def build(home: Home, full_refresh: bool = False) -> DbtResult:
                 {"through": loaded_through, "full": full_refresh},
             )
     return result
+
+
+def unit_tests(home: Home) -> DbtResult:
+    """Every dbt unit test (the models' logic on the fixed inputs in their YAML). They need the
+    models' parents to exist in the warehouse, so run them on a home that was built once."""
+    return run_dbt(home, "test", "--select", "test_type:unit")

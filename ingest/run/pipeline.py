@@ -92,8 +92,8 @@ def skip_reason(ctx: RunContext) -> str | None:
     return reason
 
 
-def build(home: Home, full_refresh: bool = False) -> dbt.DbtResult:
-    return dbt.build(home, full_refresh=full_refresh)
+def build(home: Home, full_refresh: bool = False, unit_tests: bool = False) -> dbt.DbtResult:
+    return dbt.build(home, full_refresh=full_refresh, unit_tests=unit_tests)
 
 
 def check(home: Home) -> list[CheckResult]:

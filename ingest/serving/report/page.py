@@ -98,22 +98,26 @@ def _write_downloads(charts: list[Chart], folder: Path) -> None:
 def build_report(home: Home, lang: str | None = None) -> Path:
     """Write the page of ``lang`` from the published snapshot, or of every language (None: the
     nightly report), each with its tables' downloads first (so a page never links a file not
-    there yet). Returns the path of the page of ``lang``, or of the English one."""
+    there yet). One connection for all of them: every page shows the same snapshot. Returns the
+    path of the page of ``lang``, or of the English one."""
     langs = LANGUAGES if lang is None else (lang,)
     for each in langs:
         catalogue(each)  # an unknown language fails here, before anything is written
     source = home.snapshot
-    written = {}
-    for each in langs:
-        folder = report_dir(home, each)
-        if source.exists():
-            with Snapshot(source) as snap:
+    pages = {}
+    if source.exists():
+        with Snapshot(source) as snap:
+            for each in langs:
                 words = words_for(snap, each)
-                charts, info = build_charts(snap, words), snap.info
-        else:
-            info, words = {}, Words(each)
-            why = f"nothing has been published to {source} yet (run the nightly load)"
-            charts = [no_data(spec, why, words) for spec in CHARTS]
+                pages[each] = (build_charts(snap, words), snap.info, words)
+    else:
+        why = f"nothing has been published to {source} yet (run the nightly load)"
+        for each in langs:
+            words = Words(each)
+            pages[each] = ([no_data(spec, why, words) for spec in CHARTS], {}, words)
+    written = {}
+    for each, (charts, info, words) in pages.items():
+        folder = report_dir(home, each)
         folder.mkdir(parents=True, exist_ok=True)
         _write_downloads(charts, folder / DOWNLOADS)
         written[each] = write_atomic(folder / "index.html", render(home, charts, info, words, linked=langs))

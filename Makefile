@@ -98,13 +98,18 @@ demo: setup
 	@echo "dbt docs:  $(SWPM_HOME)/serving/docs/dbt/index.html"
 	@echo "GX docs:   $(SWPM_HOME)/serving/docs/gx/index.html"
 
-# The report's browser test (tests/test_report.py) runs Debian's chromium headless.
+# The report's browser tests (tests/test_report.py, tests/test_report_i18n.py) run Debian's
+# chromium headless, the Korean page with a Hangul font (fonts-noto-cjk).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo ">> installing Debian chromium for the report's browser test"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
+	@[ -n "$$(fc-list :lang=ko 2>/dev/null)" ] || { \
+	  echo ">> installing Debian fonts-noto-cjk for the Korean report's browser test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y fonts-noto-cjk || { $(SUDO) apt-get update && $(SUDO) apt-get install -y fonts-noto-cjk; }; }
 
 # Lint: ruff for Python (lint and format check), sqlfluff for the dbt SQL (.sqlfluff).
 lint: $(BIN)/.synced

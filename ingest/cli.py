@@ -7,7 +7,7 @@
     swpm rebuild
     swpm status
     swpm headline
-    swpm report
+    swpm report [--no-docs] [--lang ko]
 
 Every command takes --home DIR (default: $SWPM_HOME, else swpm_home/ in the project) and
 --lock-timeout SECONDS (how long a writer waits for another run on the home; $SWPM_LOCK_TIMEOUT).
@@ -220,7 +220,13 @@ def cmd_report(args, home: Home) -> int:
             print(f"report: dbt docs -> {report.publish_dbt_docs(home)}")
         else:
             print("report: no warehouse yet, dbt docs not generated")
-    print(f"report: {report.build_report(home)}")
+    if args.lang:
+        print(f"report: {report.build_report(home, args.lang)}")
+    else:
+        report.build_report(home)
+        print(
+            f"report: {report.page.report_dir(home) / 'index.html'} (English), {report.page.report_dir(home, 'ko')} (Korean)"
+        )
     return 0
 
 
@@ -289,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")
     p = add("report", cmd_report, "write the HTML performance report (and dbt docs) into serving/")
     p.add_argument("--no-docs", action="store_true", help="only the report, from the published snapshot")
+    p.add_argument(
+        "--lang",
+        choices=("en", "ko"),  # ingest.serving.report.texts.LANGUAGES (not imported to parse the command line)
+        help="only the page in this language: en (serving/report/index.html) or ko (serving/report/ko/index.html); "
+        "default: both",
+    )
     return parser
 
 

@@ -51,9 +51,11 @@ MODULE_MARKS = {
     "test_pipeline": ("slow",),
     "test_reliability": ("slow", "reliability"),
     "test_report": ("slow",),
+    "test_report_i18n": ("slow",),
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
+    "test_trs_survival": ("slow",),
 }
 # Suites kept out of `make test`, each with its own make target that .ci/run runs after it: a
 # real Superset server (`make test-bi`), whole homes through kills, overlapping runs, rebuilds and

@@ -61,7 +61,15 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
     cols = "* EXCLUDE (source_refreshed_at)"
     incremental = {
         m: _table(home.warehouse, f"SELECT {cols} FROM marts.{m} {MART_ORDER}")
-        for m in ("trs_release_time", "trs_segment_time", "cs_inspection_performance")
+        for m in (
+            "trs_release_time",
+            "trs_segment_time",
+            "trs_release_curve",
+            "trs_cohort_comparison",
+            "trs_actor_time",
+            "trs_median_change_yearly",
+            "cs_inspection_performance",
+        )
     }
     pipeline.build(home, full_refresh=True)
     for mart, df in incremental.items():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -14,9 +15,18 @@ import pytest
 
 from ingest.config import Home
 from ingest.serving import report
+from ingest.serving.report.charts import MIN_MONTHLY_CASES
 
 ALL_CHARTS = [spec.chart_id for spec in report.CHARTS]
-TRS_CHARTS = {"air-import-release", "release-by-mode", "release-by-channel"}
+TRS_CHARTS = {
+    "air-import-release",
+    "release-by-mode",
+    "release-by-channel",
+    "release-curve",
+    "within-target",
+    "actor-time",
+    "cohort-comparison",
+}
 
 # Marts of the sample world's other sources (everything but the C/S mart, whose KCS input is
 # real data, is drawn from the sample world alone; the clearance log feeds the C/S chart).
@@ -129,7 +139,8 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     dashboards = {"swpm_dashboard_trs", "swpm_dashboard_sla", "swpm_dashboard_cs", "swpm_dashboard_bsc"}
     assert set(exposures) == {"swpm_performance_report"} | dashboards
-    for mart in ("trs_release_time",) + OTHER_MARTS:
+    marts = ("trs_release_time", "trs_release_curve", "trs_actor_time", "trs_cohort_comparison", "display_labels")
+    for mart in marts + OTHER_MARTS:
         assert f"model.swpm.{mart}" in exposures["swpm_performance_report"]["depends_on"]["nodes"], mart
 
 
@@ -152,8 +163,21 @@ def test_release_time_figures_equal_the_mart(published):
           AND declaration_type = 'import' AND transport_mode = 'air' ORDER BY 1""",
     )
     header, rows = tables["air-import-release"]
-    assert header == ["year", "declarations", "released", "mean days", "median days", "p90 days"]
-    assert rows == [[str(y), f"{n:,}", f"{r:,}", _f(a), _f(m), _f(p)] for y, n, r, a, m, p in expected]
+    assert header == [
+        "year",
+        "declarations",
+        "released",
+        "still waiting",
+        "mean days",
+        "median days",
+        "Kaplan-Meier median days",
+        "p90 days",
+    ]
+    waiting = dict(_sql(served, "SELECT year, still_waiting FROM trs_air_import_yearly"))
+    km = dict(_sql(served, "SELECT year, km_median_days FROM trs_air_import_yearly"))
+    assert rows == [
+        [str(y), f"{n:,}", f"{r:,}", f"{waiting[y]:,}", _f(a), _f(m), _f(km[y]), _f(p)] for y, n, r, a, m, p in expected
+    ]
     assert [r[0] for r in rows] == ["2006", "2011"]
 
     by_channel = _sql(
@@ -180,13 +204,14 @@ def test_release_time_figures_equal_the_mart(published):
 
 
 def test_chart_marks_carry_the_table_values(published):
-    """The bars drawn are the numbers in the table (mean and median days)."""
+    """The bars drawn are the numbers in the table (mean, median and Kaplan-Meier median days)."""
     _, path = published
     text = path.read_text(encoding="utf-8")
     section = text.split('id="air-import-release"')[1].split("</section>")[0]
-    bars = re.findall(r'class="mark bar" data-series="(\w+)" data-x="(\d+)" data-value="([-\d.e]+)"', section)
+    bars = re.findall(r'class="mark bar" data-series="([\w -]+)" data-x="(\d+)" data-value="([-\d.e]+)"', section)
     _, rows = _parse(path).tables["air-import-release"]
-    table = {(r[0], "mean"): r[3] for r in rows} | {(r[0], "median"): r[4] for r in rows}
+    table = {(r[0], "mean"): r[4] for r in rows} | {(r[0], "median"): r[5] for r in rows}
+    table |= {(r[0], "Kaplan-Meier median"): r[6] for r in rows}
     assert len(bars) == len(table) > 0
     for series, year, value in bars:
         assert f"{float(value):.2f}" == table[(year, series)]
@@ -225,23 +250,89 @@ def test_every_chart_drawn_from_every_mart_with_figures_equal(every_mart):
     assert sat and use
     assert rows == [[str(y), _f(sat.get(y)), _f(use.get(y))] for y in sorted(set(sat) | set(use))]
 
+    # Indicators and bands by their names (display_labels), not their codes.
     _, rows = page.tables["sla-attainment"]
     expected = _sql(
         served,
-        "SELECT indicator_code, strftime(period_start, '%Y-%m'), measured_value, attainment "
-        "FROM sla_indicator_monthly WHERE period_type = 'month' ORDER BY 1, 2",
+        """
+        SELECT coalesce(i.name_en, s.indicator_code), strftime(s.period_start, '%Y-%m'), s.measured_value,
+               coalesce(b.name_en, s.attainment)
+        FROM sla_indicator_monthly AS s
+        LEFT JOIN display_labels AS i ON i.kind = 'indicator' AND i.code = s.indicator_code
+        LEFT JOIN display_labels AS b ON b.kind = 'attainment' AND b.code = s.attainment
+        WHERE s.period_type = 'month' ORDER BY s.indicator_code, 2""",
     )
     assert rows == [[i, m, _f(v, 3), a or "–"] for i, m, v, a in expected]
+    section = path.read_text("utf-8").split('id="sla-attainment"')[1].split("</section>")[0]
+    row_labels = set(re.findall(r'<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]+)</text>', section))
+    assert "e-document time: export declaration" in row_labels
+    shown_codes = sorted(label for label in row_labels | {r[0] for r in rows} if label.isupper())
+    assert shown_codes == []
 
     _, rows = page.tables["cs-inspection"]
     expected = _sql(
         served,
         """
-        SELECT strftime(period_start, '%Y-%m'), source, inspections, detections, inspection_rate, hit_rate
-        FROM cs_inspection_performance WHERE period_type = 'month' AND customs_office = 'ALL'
-          AND transport_mode = 'ALL' AND import_type = 'ALL' ORDER BY source, 1""",
+        SELECT strftime(c.period_start, '%Y-%m'), l.name_en, c.inspections, c.detections, c.inspection_rate, c.hit_rate
+        FROM cs_inspection_performance AS c JOIN display_labels AS l ON l.kind = 'cs_source' AND l.code = c.source
+        WHERE c.period_type = 'month' AND c.customs_office = 'ALL'
+          AND c.transport_mode = 'ALL' AND c.import_type = 'ALL' ORDER BY c.source, 1""",
     )
-    assert rows == [[m, s, f"{i:,}", f"{d:,}", _f(ir, 4), _f(hr, 4)] for m, s, i, d, ir, hr in expected]
+    few = f"fewer than {MIN_MONTHLY_CASES} inspections"
+    assert rows == [
+        [m, s, f"{i:,}", f"{d:,}", _f(ir, 4), _f(hr, 4), few if i < MIN_MONTHLY_CASES else ""]
+        for m, s, i, d, ir, hr in expected
+    ]
+
+    # The new TRS charts: the curve per mode for the first and the latest year, the party hours,
+    # the cohorts and the share within target, as the marts hold them.
+    header, rows = page.tables["release-curve"]
+    curve = _sql(
+        served,
+        """
+        SELECT hours, transport_mode, year(period_start), released_share FROM trs_release_curve
+        WHERE period_type = 'year' AND grouping_set = 'period+type+mode' AND declaration_type = 'import'
+          AND transport_mode IN ('air', 'sea', 'land')""",
+    )
+    cells = {(r[0], h): v for r in rows for h, v in zip(header[1:], r[1:])}
+    assert cells == {(str(h), f"{m} {y} released %"): _f(v * 100, 1) for h, m, y, v in curve}
+    _, rows = page.tables["actor-time"]
+    parties = _sql(
+        served,
+        """
+        SELECT year(period_start), l.name_en, hours, share FROM trs_actor_time AS a
+        JOIN display_labels AS l ON l.kind = 'party' AND l.code = a.party
+        WHERE period_type = 'year' AND grouping_set = 'period+type' AND declaration_type = 'import'""",
+    )
+    assert sorted((r[0], r[1], r[3], r[5]) for r in rows) == sorted(
+        (str(y), p, _f(h), _f(s * 100, 1)) for y, p, h, s in parties
+    )
+    _, rows = page.tables["cohort-comparison"]
+    cohorts = _sql(
+        served,
+        """
+        SELECT l.name_en, cohort_km_median_hours, baseline_km_median_hours FROM trs_cohort_comparison AS c
+        JOIN display_labels AS l ON l.kind = 'comparison' AND l.code = c.comparison
+        WHERE period_type = 'year' AND period_start = '2011-01-01' AND grouping_set = 'period+type'
+          AND declaration_type = 'import'""",
+    )
+    assert sorted((r[0], r[3], r[6]) for r in rows) == sorted((c, _f(a), _f(b)) for c, a, b in cohorts)
+    assert len(rows) == 5
+    header, rows = page.tables["within-target"]
+    target = _sql(
+        served,
+        """
+        SELECT year(period_start), transport_mode, target_hours, within_target_share FROM trs_release_time
+        WHERE period_type = 'year' AND grouping_set = 'period+type+mode' AND declaration_type = 'import'
+          AND transport_mode IN ('air', 'sea', 'land')""",
+    )
+    cells = {(r[0], h): v for r in rows for h, v in zip(header[1:], r[1:])}
+    assert {k: v for k, v in cells.items() if "within" in k[1]} == {
+        (str(y), f"{m} within target %"): _f(s * 100, 1) for y, m, _, s in target
+    }
+    assert {k: v for k, v in cells.items() if "target hours" in k[1]} == {
+        (str(y), f"{m} target hours"): _f(t, 0) for y, m, t, _ in target
+    }
 
 
 def test_a_renamed_column_or_an_empty_mart_says_so(every_mart, tmp_path):
@@ -280,9 +371,12 @@ def test_queries_read_only_contract_columns_and_declare_them_all():
             contracts[model["name"]] = {c["name"]: c["data_type"] for c in model["columns"]}
             if model.get("config", {}).get("contract", {}).get("enforced"):
                 enforced.add(model["name"])
-    queries = [query for spec in report.CHARTS for query in spec.queries]
-    assert [spec.chart_id for spec in report.CHARTS] == ALL_CHARTS and len(set(ALL_CHARTS)) == 7
-    assert {query.mart for query in queries} == {"trs_air_import_yearly", "trs_release_time"} | set(OTHER_MARTS)
+    from ingest.serving.report import queries as q
+
+    queries = [query for spec in report.CHARTS for query in spec.queries] + [q.LABELS]
+    assert [spec.chart_id for spec in report.CHARTS] == ALL_CHARTS and len(set(ALL_CHARTS)) == 11
+    trs = {"trs_air_import_yearly", "trs_release_time", "trs_release_curve", "trs_actor_time", "trs_cohort_comparison"}
+    assert {query.mart for query in queries} == trs | {"display_labels"} | set(OTHER_MARTS)
     for query in queries:
         assert query.mart in enforced, query.mart
         contract = contracts[query.mart]
@@ -341,12 +435,23 @@ window.addEventListener('load', function () {
   var out = [];
   document.querySelectorAll('section.chart').forEach(function (s) {
     var svg = s.querySelector('svg'), r = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
-    var marks = svg ? svg.querySelectorAll('.mark') : [], drawn = 0;
+    var marks = svg ? svg.querySelectorAll('.mark') : [], drawn = 0, cut = [];
     marks.forEach(function (m) { var b = m.getBBox(); if (b.width > 0 || b.height > 0) drawn++; });
+    // A label drawn past the edge of its drawing is cut off on the page.
+    (svg ? svg.querySelectorAll('text') : []).forEach(function (t) {
+      var b = t.getBoundingClientRect();
+      if (b.left < r.left - 1 || b.right > r.right + 1 || b.top < r.top - 1 || b.bottom > r.bottom + 1) cut.push(t.textContent);
+    });
     out.push({id: s.dataset.chart, state: s.dataset.state, width: r.width, height: r.height,
-              marks: marks.length, drawn: drawn, rows: s.querySelectorAll('table tbody tr').length});
+              marks: marks.length, drawn: drawn, rows: s.querySelectorAll('table tbody tr').length, cut: cut});
   });
-  var pre = document.createElement('pre'); pre.id = 'render-check'; pre.textContent = JSON.stringify(out);
+  // How wide the page's font draws Hangul: a font with Hangul gives about 1 em a syllable, a
+  // missing glyph's box much less.
+  var probe = document.createElement('span'); probe.style.fontSize = '20px'; probe.textContent = '세관반출시간';
+  document.body.appendChild(probe);
+  var hangul = probe.getBoundingClientRect().width / 6 / 20;
+  var pre = document.createElement('pre'); pre.id = 'render-check';
+  pre.textContent = JSON.stringify({charts: out, hangul_em: hangul});
   document.body.appendChild(pre);
 });
 </script>"""
@@ -358,7 +463,7 @@ def _chromium():
     return exe
 
 
-def _render(page, tmp_path, name, extra=""):
+def _render(page, tmp_path, name, extra="", env=None):
     """The page with an error hook and a render probe injected, through headless chromium."""
     probe = tmp_path / name
     probe.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + CHECK_SCRIPT + extra, 1))
@@ -377,27 +482,35 @@ def _render(page, tmp_path, name, extra=""):
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     dom = res.stdout
     errors = re.search(r'data-js-errors="([^"]*)"', dom)
     check = re.search(r'<pre id="render-check">(.*?)</pre>', dom, re.S)
     assert check, dom[-2000:]
-    return (errors.group(1) if errors else ""), json.loads(check.group(1).replace("&quot;", '"'))
+    found = json.loads(html.unescape(check.group(1)))
+    return (errors.group(1) if errors else ""), found["charts"], found["hangul_em"]
 
 
 @pytest.mark.browser
 def test_browser_renders_every_chart_without_errors(every_mart, tmp_path):
-    errors, charts = _render(every_mart[1], tmp_path, "report.html")
+    errors, charts, _ = _render(every_mart[1], tmp_path, "report.html")
     assert errors == ""
+    assert_drawn_whole(charts)
+    # The probe does catch a script error: the same page with one fails.
+    errors, _, _ = _render(every_mart[1], tmp_path, "broken.html", "<script>undefinedFunction()</script>")
+    assert "undefinedFunction" in errors
+
+
+def assert_drawn_whole(charts):
+    """Every chart drawn, every mark visible, no label cut at the edge of its drawing."""
     assert [c["id"] for c in charts] == ALL_CHARTS
     for c in charts:
         assert c["state"] == "ok" and c["width"] > 300 and c["height"] > 150, c
         assert c["marks"] > 0 and c["drawn"] == c["marks"], c
         assert c["rows"] > 0, c
-    # The probe does catch a script error: the same page with one fails.
-    errors, _ = _render(every_mart[1], tmp_path, "broken.html", "<script>undefinedFunction()</script>")
-    assert "undefinedFunction" in errors
+        assert c["cut"] == [], c
 
 
 def test_cli_report_rewrites_the_page_from_the_snapshot(every_mart, capsys):

@@ -77,27 +77,49 @@
 {# The rows of `relation` (one per declaration, or per declaration and segment) placed in their
    month and in their year. On an incremental run only the months and years that received
    declarations recomputed since this mart was last built, whose old rows delete+insert
-   replaces whole; on a full build, every period. #}
-{% macro trs_period_rows(relation) -%}
-    {%- if is_incremental() -%}
-    {%- set changed_months -%}
-        select distinct date_trunc('month', reference_date)
-        from {{ ref('int_declaration_milestones') }}
-        where _refreshed_at > {{ watermark_literal(this, 'source_refreshed_at') }}
-          and reference_date is not null
-    {%- endset -%}
+   replaces whole; on a full build, every period.
+   `censoring`: the mart counts cargo still waiting, so the months whose censoring the moving
+   data horizon changes are recomputed too (trs_censoring_months). `reference`: a
+   reference_fingerprint of the seed the mart applies, stored in its reference_version column;
+   when the seed changed since, every period is recomputed. #}
+{% macro trs_period_rows(relation, censoring=false, reference=none) -%}
+    {%- set incremental = trs_incremental(reference) -%}
+    {%- if incremental -%}
+    {%- set changed_months = trs_changed_months(censoring) -%}
     {%- endif %}
     select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
     from {{ relation }}
-    {% if is_incremental() -%}
+    {% if incremental -%}
     where date_trunc('month', reference_date) in ({{ changed_months }})
     {%- endif %}
     union all
     select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
     from {{ relation }}
-    {% if is_incremental() -%}
+    {% if incremental -%}
     where date_trunc('year', reference_date) in (select date_trunc('year', m) from ({{ changed_months }}) as c(m))
     {%- endif %}
+{%- endmacro %}
+
+{# Whether this build of a TRS mart recomputes only some periods (trs_period_rows): an
+   incremental run whose reference rows, if any, are the ones its rows were computed from. #}
+{% macro trs_incremental(reference=none) -%}
+    {{ return(is_incremental() and not (reference is not none and reference_changed(reference))) }}
+{%- endmacro %}
+
+{# The months an incremental run recomputes (trs_period_rows), as a query of one column. #}
+{% macro trs_changed_months(censoring=false) -%}
+    {%- set watermark = watermark_literal(this, 'source_refreshed_at') -%}
+    {%- set months -%}
+        select distinct date_trunc('month', reference_date)
+        from {{ ref('int_declaration_milestones') }}
+        where _refreshed_at > {{ watermark }}
+          and reference_date is not null
+        {%- if censoring %}
+        union
+        {{ trs_censoring_months(watermark) }}
+        {%- endif %}
+    {%- endset -%}
+    {{ return(months) }}
 {%- endmacro %}
 
 {# The TRS segments, in order along the clearance process: name -> duration column of

@@ -63,6 +63,7 @@ milestones as (
         min(event_time) filter (where milestone = 'payment') as payment_at,
         max(event_time) filter (where milestone = 'release') as release_at,
         max(event_time) filter (where milestone = 'gate_out') as gate_out_at,
+        max(event_time) as last_event_at,
         count(*) as event_count,
         max(_loaded_at) as events_loaded_at
     from events
@@ -91,6 +92,7 @@ joined as (
         m.payment_at,
         m.release_at,
         m.gate_out_at,
+        m.last_event_at,
         coalesce(m.event_count, 0) as event_count,
         d.declaration_id is not null as has_declaration_row,
         greatest(d._loaded_at, m.events_loaded_at) as _last_loaded_at
@@ -119,6 +121,7 @@ select
     payment_at,
     release_at,
     gate_out_at,
+    last_event_at,
     cast(coalesce(arrival_at, lodgement_at) as date) as reference_date,
     {{ hours_between('arrival_at', 'release_at') }} as release_hours,
     {{ hours_between('arrival_at', 'lodgement_at') }} as arrival_to_lodgement_hours,

@@ -9,19 +9,28 @@
 -- Time Release Study: total release time (release minus arrival) per period and group.
 -- Every statistic of every row, rollups included, is computed from declarations, never from
 -- finer rows (percentiles are not additive). A nightly build recomputes only the months and
--- years that received changed declarations; their old rows are replaced whole.
+-- years that received changed declarations, or whose cargo still waiting the moving data
+-- horizon re-ages, and every period when trs_targets changed; their old rows are replaced whole.
 -- Statistics are computed on whole seconds (macros/trs.sql): exact, and the same on every run.
+-- Released-only statistics (mean_hours .. within_target_share) cover released declarations;
+-- the Kaplan-Meier ones (km_median_hours, km_p90_hours) count cargo still waiting as censored
+-- (macros/trs_km.sql).
 -- GROUP BY GROUPING SETS below: DuckDB runs it, the linter's duckdb dialect cannot parse it.
 -- noqa: disable=PRS
+-- The incremental filter reads the milestones (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set targets_version = reference_fingerprint(
+    ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
+) %}
+{%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
+                      'customs_office'] %}
 
 with declarations as (
-    select *, {{ whole_seconds('release_hours') }} as release_seconds
-    from {{ ref('int_declaration_milestones') }}
-    where reference_date is not null
+    select * from {{ ref('int_trs_release_outcomes') }}
 ),
 
 in_periods as (
-    {{ trs_period_rows('declarations') }}
+    {{ trs_period_rows('declarations', censoring=true, reference=targets_version) }}
 ),
 
 grouped as (
@@ -34,30 +43,75 @@ grouped as (
         count(*) filter (where release_seconds <= 24 * 3600) as within_24h,
         count(*) filter (where release_seconds <= 48 * 3600) as within_48h,
         count(*) filter (where is_outlier) as outliers,
+        count(*) filter (where outcome = 'still_waiting') as still_waiting,
+        quantile_cont(waiting_age_seconds, 0.5) as waiting_age_median_seconds,
+        count(*) filter (where outcome = 'release_not_logged') as release_not_logged,
+        count(target_hours) as with_target,
+        min(target_hours) as min_target_hours,
+        max(target_hours) as max_target_hours,
+        count(is_within_target) as released_with_target,
+        count(*) filter (where is_within_target) as within_target,
         max(_refreshed_at) as source_refreshed_at
     from in_periods
     group by {{ trs_grouping_sets() }}
+),
+
+-- Kaplan-Meier: per group, released and censored declarations at each distinct second.
+km_times as (
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(case when is_km_event then 1 else 0 end) as events,
+        sum(case when is_km_event then 0 else 1 end) as censored
+    from in_periods
+    where km_seconds is not null
+    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+),
+
+km_steps as (
+    {{ trs_km_steps('km_times', group_keys) }}
+),
+
+km as (
+    select
+        {{ group_keys | join(', ') }},
+        {{ trs_km_quantile_seconds(0.5) }} as km_median_seconds,
+        {{ trs_km_quantile_seconds(0.9) }} as km_p90_seconds
+    from km_steps
+    group by {{ group_keys | join(', ') }}
 )
 
 select
-    period_type,
-    period_start,
-    declaration_type,
-    transport_mode,
-    channel,
-    customs_office,
-    grouping_set,
-    declarations,
-    n_seconds as released,
+    g.period_type,
+    g.period_start,
+    g.declaration_type,
+    g.transport_mode,
+    g.channel,
+    g.customs_office,
+    g.grouping_set,
+    g.declarations,
+    g.n_seconds as released,
     {{ trs_mean_hours() }} as mean_hours,
     {{ trs_quantile_hours(1) }} as median_hours,
     {{ trs_quantile_hours(2) }} as p90_hours,
     {{ trs_quantile_hours(3) }} as p95_hours,
     {{ trs_stddev_hours() }} as stddev_hours,
-    round(min_seconds / 3600.0, 4) as min_hours,
-    round(max_seconds / 3600.0, 4) as max_hours,
-    round(within_24h / nullif(n_seconds, 0), 6) as within_24h_share,
-    round(within_48h / nullif(n_seconds, 0), 6) as within_48h_share,
-    outliers,
-    source_refreshed_at
-from grouped
+    round(g.min_seconds / 3600.0, 4) as min_hours,
+    round(g.max_seconds / 3600.0, 4) as max_hours,
+    round(g.within_24h / nullif(g.n_seconds, 0), 6) as within_24h_share,
+    round(g.within_48h / nullif(g.n_seconds, 0), 6) as within_48h_share,
+    g.outliers,
+    -- One target for the whole group, else none (a rollup over modes with different targets).
+    case
+        when g.with_target = g.declarations and g.min_target_hours = g.max_target_hours then g.min_target_hours
+    end as target_hours,
+    round(g.within_target / nullif(g.released_with_target, 0), 6) as within_target_share,
+    g.still_waiting,
+    round(g.waiting_age_median_seconds / 3600.0, 4) as still_waiting_median_age_hours,
+    g.release_not_logged,
+    round(km.km_median_seconds / 3600.0, 4) as km_median_hours,
+    round(km.km_p90_seconds / 3600.0, 4) as km_p90_hours,
+    {{ targets_version }} as reference_version,
+    g.source_refreshed_at
+from grouped as g
+left join km using ({{ group_keys | join(', ') }})

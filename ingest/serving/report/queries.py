@@ -22,11 +22,20 @@ class Query:
     optional: bool = False  # the chart is drawn without it (and says so)
 
 
+# The names of the marts' codes in English and Korean (texts.py); without it codes show as they are.
+LABELS = Query(
+    "display_labels",
+    ("kind", "code", "name_en", "name_ko"),
+    "SELECT kind, code, name_en, name_ko FROM display_labels ORDER BY kind, code",
+    "rows",
+    optional=True,
+)
+
 AIR_IMPORT_RELEASE = Query(
     "trs_air_import_yearly",
-    ("year", "declarations", "released", "mean_days", "median_days", "p90_days"),
+    ("year", "declarations", "released", "mean_days", "median_days", "p90_days", "still_waiting", "km_median_days"),
     """
-    SELECT year, declarations, released, mean_days, median_days, p90_days
+    SELECT year, declarations, released, still_waiting, mean_days, median_days, km_median_days, p90_days
     FROM trs_air_import_yearly
     ORDER BY year
     """,
@@ -57,6 +66,108 @@ RELEASE_BY_CHANNEL = Query(
     ORDER BY year, channel
     """,
     "yearly air-cargo import rows by C/S channel",
+)
+
+# The first and the latest year of the import curves, per mode.
+RELEASE_CURVE = Query(
+    "trs_release_curve",
+    (
+        "period_type",
+        "period_start",
+        "grouping_set",
+        "declaration_type",
+        "transport_mode",
+        "hours",
+        "declarations",
+        "released_by",
+        "at_risk",
+        "released_share",
+    ),
+    """
+    WITH curves AS (
+        SELECT year(period_start) AS year, transport_mode, hours, declarations, released_by, at_risk, released_share
+        FROM trs_release_curve
+        WHERE period_type = 'year' AND grouping_set = 'period+type+mode'
+          AND declaration_type = 'import' AND transport_mode IN ('air', 'sea', 'land')
+    )
+    SELECT * FROM curves
+    WHERE year IN ((SELECT min(year) FROM curves), (SELECT max(year) FROM curves))
+    ORDER BY transport_mode, year, hours
+    """,
+    "yearly import curves by mode of transport",
+)
+
+WITHIN_TARGET = Query(
+    "trs_release_time",
+    (
+        "period_type",
+        "period_start",
+        "grouping_set",
+        "declaration_type",
+        "transport_mode",
+        "released",
+        "target_hours",
+        "within_target_share",
+    ),
+    """
+    SELECT year(period_start) AS year, transport_mode, released, target_hours, within_target_share
+    FROM trs_release_time
+    WHERE period_type = 'year' AND grouping_set = 'period+type+mode'
+      AND declaration_type = 'import' AND transport_mode IN ('air', 'sea', 'land')
+      AND within_target_share IS NOT NULL
+    ORDER BY year, transport_mode
+    """,
+    "yearly import rows with a national target",
+)
+
+ACTOR_TIME = Query(
+    "trs_actor_time",
+    (
+        "period_type",
+        "period_start",
+        "grouping_set",
+        "declaration_type",
+        "party",
+        "declarations",
+        "hours",
+        "total_hours",
+        "share",
+    ),
+    """
+    SELECT year(period_start) AS year, party, declarations, hours, total_hours, share
+    FROM trs_actor_time
+    WHERE period_type = 'year' AND grouping_set = 'period+type' AND declaration_type = 'import'
+    ORDER BY year, party
+    """,
+    "yearly import rows",
+)
+
+# The latest year, imports of every mode.
+COHORTS = Query(
+    "trs_cohort_comparison",
+    (
+        "period_type",
+        "period_start",
+        "grouping_set",
+        "declaration_type",
+        "comparison",
+        "cohort_declarations",
+        "cohort_median_hours",
+        "cohort_km_median_hours",
+        "baseline_declarations",
+        "baseline_median_hours",
+        "baseline_km_median_hours",
+        "km_median_relative_difference",
+    ),
+    """
+    SELECT year(period_start) AS year, comparison, cohort_declarations, cohort_median_hours, cohort_km_median_hours,
+           baseline_declarations, baseline_median_hours, baseline_km_median_hours, km_median_relative_difference
+    FROM trs_cohort_comparison
+    WHERE period_type = 'year' AND grouping_set = 'period+type' AND declaration_type = 'import'
+      AND period_start = (SELECT max(period_start) FROM trs_cohort_comparison WHERE period_type = 'year')
+    ORDER BY comparison
+    """,
+    "yearly import rows",
 )
 
 COST_BENEFIT = Query(

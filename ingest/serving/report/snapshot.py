@@ -77,11 +77,16 @@ class Snapshot:
             raise NoData(f"the mart {mart} has no {query.selects} yet")
         return rows
 
-    def refreshed(self, mart: str) -> str:
-        """The mart's data refresh time (its lineage column, where it has one) and the publish time."""
-        published = fmt_time(self.info.get("published_at"))
+    def refreshed_at(self, mart: str):
+        """The mart's data refresh time (its lineage column, where it has one), or None."""
         if "source_refreshed_at" in self.columns.get(mart, ()):
-            at = self.con.execute(f'SELECT max(source_refreshed_at) FROM "{mart}"').fetchone()[0]
-            if at is not None:
-                return f"data refreshed {fmt_time(at)}, published {published}"
+            return self.con.execute(f'SELECT max(source_refreshed_at) FROM "{mart}"').fetchone()[0]
+        return None
+
+    def refreshed(self, mart: str) -> str:
+        """The mart's data refresh time and the publish time, in words."""
+        published = fmt_time(self.info.get("published_at"))
+        at = self.refreshed_at(mart)
+        if at is not None:
+            return f"data refreshed {fmt_time(at)}, published {published}"
         return f"published {published}"

@@ -1,0 +1,94 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['period_type', 'period_start'],
+        on_schema_change='fail'
+    )
+}}
+-- Who holds the time (docs/trs.md): per period and group (the grouping sets of
+-- trs_release_time) and per responsible party, the hours from arrival to gate-out that the
+-- party holds the cargo, from int_trs_party_seconds (the seed trs_party_segments and its
+-- overlap rule). Every second goes to exactly one party, so the parties' hours add up to the
+-- total and their shares to 1. Incremental like trs_release_time; every period is recomputed
+-- when the seed changes.
+-- noqa: disable=PRS
+-- The incremental filter reads the milestones (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set mapping_version = reference_fingerprint(
+    ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
+) %}
+
+with party_seconds as (
+    select * from {{ ref('int_trs_party_seconds') }}
+    where party is not null
+),
+
+-- One row per declaration in the base, with its arrival to gate-out seconds.
+declarations as (
+    select distinct
+        declaration_id,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        reference_date,
+        total_seconds,
+        _refreshed_at
+    from party_seconds
+),
+
+declarations_in_periods as (
+    {{ trs_period_rows('declarations', reference=mapping_version) }}
+),
+
+party_seconds_in_periods as (
+    {{ trs_period_rows('party_seconds', reference=mapping_version) }}
+),
+
+totals as (
+    select
+        {{ trs_group_columns() }},
+        count(*) as declarations,
+        sum(cast(total_seconds as bigint)) as total_seconds,
+        max(_refreshed_at) as source_refreshed_at
+    from declarations_in_periods
+    group by {{ trs_grouping_sets() }}
+),
+
+party_totals as (
+    select
+        {{ trs_group_columns() }},
+        party,
+        sum(cast(seconds as bigint)) as party_seconds
+    from party_seconds_in_periods
+    group by {{ trs_grouping_sets(extra=['party']) }}
+),
+
+parties as (
+    select distinct party from {{ ref('trs_party_segments') }}
+    union
+    select 'unattributed'
+)
+
+select
+    t.period_type,
+    t.period_start,
+    t.declaration_type,
+    t.transport_mode,
+    t.channel,
+    t.customs_office,
+    t.grouping_set,
+    p.party,
+    t.declarations,
+    round(coalesce(pt.party_seconds, 0) / t.declarations / 3600.0, 4) as hours,
+    round(t.total_seconds / t.declarations / 3600.0, 4) as total_hours,
+    round(coalesce(pt.party_seconds, 0) / cast(t.total_seconds as double), 6) as share,
+    {{ mapping_version }} as reference_version,
+    t.source_refreshed_at
+from totals as t
+cross join parties as p
+left join party_totals as pt
+    on t.period_type = pt.period_type and t.period_start = pt.period_start
+        and t.declaration_type = pt.declaration_type and t.transport_mode = pt.transport_mode
+        and t.channel = pt.channel and t.customs_office = pt.customs_office and p.party = pt.party

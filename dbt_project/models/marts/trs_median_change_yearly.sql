@@ -1,0 +1,203 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['year'],
+        on_schema_change='fail'
+    )
+}}
+-- Year-over-year change of the median release time, raw and like-for-like (docs/trs.md,
+-- "Like-for-like"): per year and group (all declarations; per declaration type; per type and
+-- mode), released declarations only. Like-for-like reweights this year's declarations to the
+-- previous year's mix of cells (mode x channel x office): a declaration of cell c weighs
+-- n_base(c) / n_year(c), so the cells hold the base year's shares; cells absent from either
+-- year drop out. The weighted median then says how the median would have moved had the mix
+-- stayed the same. Weights are exact decimals, so the same data give the same medians.
+-- Incremental: a night recomputes the years with changed declarations and the years after them.
+-- noqa: disable=PRS
+-- The incremental filter reads the milestones (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set group_keys = ['year', 'declaration_type', 'transport_mode'] %}
+{%- set cell_keys = ['cell_mode', 'channel', 'customs_office'] %}
+
+with
+{%- if is_incremental() %}
+changed_years as (
+    select distinct year(reference_date) as year
+    from {{ ref('int_declaration_milestones') }}
+    where _refreshed_at > {{ watermark_literal(this, 'source_refreshed_at') }} and reference_date is not null
+),
+
+computed_years as (
+    select year from changed_years
+    union
+    select year + 1 from changed_years
+),
+{%- endif %}
+
+released as (
+    select
+        cast(year(reference_date) as integer) as year,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        release_seconds,
+        _refreshed_at
+    from {{ ref('int_trs_release_outcomes') }}
+    where outcome = 'released'
+    {%- if is_incremental() %}
+    -- The years computed, and the years before them (their base).
+    and (
+        year(reference_date) in (select year from computed_years)
+        or year(reference_date) + 1 in (select year from computed_years)
+    )
+    {%- endif %}
+),
+
+-- Released declarations per group, cell and second, for every grouping level.
+histogram as (
+    {%- for level, type_column, mode_column in [
+        ('period', "'ALL'", "'ALL'"),
+        ('period+type', 'declaration_type', "'ALL'"),
+        ('period+type+mode', 'declaration_type', 'transport_mode'),
+    ] %}
+    select
+        year,
+        {{ type_column }} as declaration_type,
+        {{ mode_column }} as transport_mode,
+        '{{ level }}' as grouping_set,
+        transport_mode as cell_mode,
+        channel,
+        customs_office,
+        release_seconds,
+        count(*) as n,
+        max(_refreshed_at) as source_refreshed_at
+    from released
+    group by year, declaration_type, transport_mode, channel, customs_office, release_seconds
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+cells as (
+    select
+        {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }},
+        sum(n) as n
+    from histogram
+    group by {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }}
+),
+
+-- Weight of a declaration of the cell: the base year's count over this year's.
+weights as (
+    select
+        c.{{ (group_keys + ['grouping_set'] + cell_keys) | join(', c.') }},
+        cast(round(cast(b.n as double) / c.n, 12) as decimal(38, 12)) as weight
+    from cells as c
+    inner join cells as b
+        on c.year = b.year + 1
+            {%- for key in group_keys[1:] + ['grouping_set'] + cell_keys %}
+            and c.{{ key }} = b.{{ key }}
+            {%- endfor %}
+),
+
+by_second as (
+    select
+        h.{{ (group_keys + ['grouping_set']) | join(', h.') }},
+        h.release_seconds as km_seconds,
+        sum(h.n) as n,
+        sum(h.n * coalesce(w.weight, 0)) as weighted_n,
+        max(h.source_refreshed_at) as source_refreshed_at
+    from histogram as h
+    left join weights as w using ({{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }})
+    group by h.{{ (group_keys + ['grouping_set']) | join(', h.') }}, h.release_seconds
+),
+
+cumulative as (
+    select
+        *,
+        sum(n) over by_time as n_through,
+        sum(n) over by_group as n_total,
+        sum(weighted_n) over by_time as weighted_through,
+        sum(weighted_n) over by_group as weighted_total
+    from by_second
+    window
+        by_group as (partition by {{ (group_keys + ['grouping_set']) | join(', ') }}),
+        by_time as (
+            partition by {{ (group_keys + ['grouping_set']) | join(', ') }}
+            order by km_seconds rows between unbounded preceding and current row
+        )
+),
+
+medians as (
+    select
+        {{ (group_keys + ['grouping_set']) | join(', ') }},
+        max(n_total) as released,
+        {{ trs_histogram_median_seconds('n_through', 'n_total') }} as median_seconds,
+        {{ trs_histogram_median_seconds('weighted_through', 'weighted_total') }} as like_for_like_median_seconds,
+        max(source_refreshed_at) as source_refreshed_at
+    from cumulative
+    group by {{ (group_keys + ['grouping_set']) | join(', ') }}
+),
+
+-- The share of the base year's declarations in cells this year also has.
+coverage as (
+    select
+        b.{{ (group_keys + ['grouping_set']) | join(', b.') }},
+        sum(case when c.n is not null then b.n else 0 end) / cast(sum(b.n) as double) as covered_share
+    from cells as b
+    left join cells as c
+        on c.year = b.year + 1
+            {%- for key in group_keys[1:] + ['grouping_set'] + cell_keys %}
+            and c.{{ key }} = b.{{ key }}
+            {%- endfor %}
+    group by b.{{ (group_keys + ['grouping_set']) | join(', b.') }}
+),
+
+compared as (
+    select
+        m.year,
+        m.declaration_type,
+        m.transport_mode,
+        m.grouping_set,
+        cast(m.released as bigint) as released,
+        round(m.median_seconds / 3600.0, 4) as median_hours,
+        cast(m.year - 1 as integer) as base_year,
+        cast(b.released as bigint) as base_released,
+        round(b.median_seconds / 3600.0, 4) as base_median_hours,
+        round(case when b.released is not null then m.like_for_like_median_seconds end / 3600.0, 4)
+            as like_for_like_median_hours,
+        round(cv.covered_share, 6) as base_mix_covered_share,
+        m.source_refreshed_at
+    from medians as m
+    left join medians as b
+        on m.year = b.year + 1 and m.declaration_type = b.declaration_type
+            and m.transport_mode = b.transport_mode and m.grouping_set = b.grouping_set
+    left join coverage as cv
+        on m.year = cv.year + 1 and m.declaration_type = cv.declaration_type
+            and m.transport_mode = cv.transport_mode and m.grouping_set = cv.grouping_set
+)
+
+select
+    year,
+    declaration_type,
+    transport_mode,
+    grouping_set,
+    released,
+    median_hours,
+    base_year,
+    base_released,
+    base_median_hours,
+    like_for_like_median_hours,
+    base_mix_covered_share,
+    -- Relative change, -0.1 = 10 % faster; not defined on a zero or negative base median.
+    case when base_median_hours > 0 then round(median_hours / base_median_hours - 1, 6) end as median_change_raw,
+    case when base_median_hours > 0
+            then round(like_for_like_median_hours / base_median_hours - 1, 6)
+    end as median_change_like_for_like,
+    source_refreshed_at
+from compared
+{%- if is_incremental() %}
+where year in (select year from computed_years)
+{%- endif %}

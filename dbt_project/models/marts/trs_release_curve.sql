@@ -1,0 +1,113 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['period_type', 'period_start'],
+        on_schema_change='fail'
+    )
+}}
+-- Time Release Study release curve: per period and group (the grouping sets of
+-- trs_release_time) and per hour mark (var trs_curve_hours), the Kaplan-Meier share released by
+-- then, counting cargo still waiting as censored (macros/trs_km.sql). Incremental like
+-- trs_release_time (the moving data horizon re-ages cargo still waiting).
+-- noqa: disable=PRS
+-- The incremental filter reads the milestones (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
+                      'customs_office'] %}
+{%- set marks = var('trs_curve_hours') %}
+
+with declarations as (
+    select * from {{ ref('int_trs_release_outcomes') }}
+),
+
+in_periods as (
+    {{ trs_period_rows('declarations', censoring=true) }}
+),
+
+groups as (
+    select
+        {{ trs_group_columns() }},
+        count(*) as declarations,
+        count(km_seconds) as km_base,
+        max(_refreshed_at) as source_refreshed_at
+    from in_periods
+    group by {{ trs_grouping_sets() }}
+),
+
+km_times as (
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(case when is_km_event then 1 else 0 end) as events,
+        sum(case when is_km_event then 0 else 1 end) as censored
+    from in_periods
+    where km_seconds is not null
+    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+),
+
+km_steps as (
+    {{ trs_km_steps('km_times', group_keys) }}
+),
+
+-- Each step in the first mark at or after it; steps after the last mark are not drawn.
+by_mark as (
+    select
+        {{ group_keys | join(', ') }},
+        case
+            {%- for hours in marks %}
+            when km_seconds <= {{ hours }} * 3600 then {{ hours }}
+            {%- endfor %}
+        end as hours,
+        sum(events) as released_in,
+        sum(events + censored) as left_in,
+        min(survival) as survival_in
+    from km_steps
+    group by {{ group_keys | join(', ') }}, 7
+),
+
+marks as (
+    {%- for hours in marks %}
+    select {{ hours }} as hours
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+grid as (
+    select
+        g.*,
+        m.hours
+    from groups as g
+    cross join marks as m
+),
+
+cumulative as (
+    select
+        grid.*,
+        sum(coalesce(b.released_in, 0)) over by_hours as released_by,
+        sum(coalesce(b.left_in, 0)) over by_hours as left_by,
+        min(b.survival_in) over by_hours as survival
+    from grid
+    left join by_mark as b using ({{ group_keys | join(', ') }}, hours)
+    window by_hours as (
+        partition by {{ group_keys | join(', ') }} order by grid.hours rows between unbounded preceding and current row
+    )
+)
+
+select
+    period_type,
+    period_start,
+    declaration_type,
+    transport_mode,
+    channel,
+    customs_office,
+    grouping_set,
+    cast(hours as integer) as hours,
+    declarations,
+    cast(released_by as bigint) as released_by,
+    cast(km_base - left_by as bigint) as at_risk,
+    case when km_base > 0 then round(1 - coalesce(survival, 1), 6) end as released_share,
+    source_refreshed_at
+from cumulative

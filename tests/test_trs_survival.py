@@ -1,0 +1,119 @@
+"""The censoring-aware TRS marts of the session's published world against an independent
+computation from its landed files (tests/trs_reference.py: pandas and exact fractions, no
+DuckDB, no dbt): cargo still waiting, Kaplan-Meier median and p90 of a rollup and of a group,
+the release curve, and who holds the time."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import yaml
+
+from tests.conftest import PROJECT
+from tests.trs_reference import declarations_from_landing, kaplan_meier
+
+LIMIT_HOURS = yaml.safe_load((PROJECT / "dbt_project" / "dbt_project.yml").read_text())["vars"][
+    "trs_still_waiting_limit_hours"
+]
+
+GROUPS = [
+    (
+        "year 2011, everything (rollup)",
+        "period_type = 'year' AND period_start = '2011-01-01' AND grouping_set = 'period'",
+        lambda d: d[d.reference_date.dt.year == 2011],
+    ),
+    (
+        "year 2011, sea imports",
+        "period_type = 'year' AND period_start = '2011-01-01' AND grouping_set = 'period+type+mode' "
+        "AND declaration_type = 'import' AND transport_mode = 'sea'",
+        lambda d: d[
+            (d.reference_date.dt.year == 2011) & (d.declaration_type == "import") & (d.transport_mode == "sea")
+        ],
+    ),
+    (
+        "month 2006-01, everything (rollup)",
+        "period_type = 'month' AND period_start = '2006-01-01' AND grouping_set = 'period'",
+        lambda d: d[d.reference_date.dt.strftime("%Y-%m") == "2006-01"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def world(published_world):
+    home = published_world.home
+    con = duckdb.connect(str(home.snapshot), read_only=True)
+    yield con, declarations_from_landing(home.landing)
+    con.close()
+
+
+def _one(con, sql):
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, (sql, rows)
+    return dict(zip(names, rows[0]))
+
+
+@pytest.mark.parametrize("label, where, select", GROUPS, ids=[g[0] for g in GROUPS])
+def test_kaplan_meier_matches_an_independent_computation(world, label, where, select):
+    con, declarations = world
+    expected = kaplan_meier(select(declarations), LIMIT_HOURS)
+    row = _one(
+        con,
+        "SELECT released, still_waiting, release_not_logged, median_hours, km_median_hours, km_p90_hours "
+        f"FROM trs_release_time WHERE {where}",
+    )
+    assert row["still_waiting"] == expected["still_waiting"], label
+    assert row["release_not_logged"] == expected["release_not_logged"], label
+    assert row["km_median_hours"] == pytest.approx(expected["km_median_hours"], abs=1e-4), label
+    assert row["km_p90_hours"] == pytest.approx(expected["km_p90_hours"], abs=1e-4), label
+    curve = con.execute(f"SELECT hours, released_share FROM trs_release_curve WHERE {where} ORDER BY hours").fetchall()
+    assert len(curve) == 12, label
+    for hours, share in curve:
+        assert share == pytest.approx(expected["released_share"](hours), abs=1e-6), (label, hours)
+
+
+def test_the_sample_world_has_cargo_still_waiting_and_its_median_moves(world):
+    """The censoring is exercised: the latest cohorts hold unreleased cargo younger than the limit
+    (still waiting) and the first ones older (release not logged), and counting it moves the
+    Kaplan-Meier median of the latest year above the released-only lower middle value."""
+    con, declarations = world
+    rows = dict(
+        con.execute(
+            "SELECT year(period_start), still_waiting FROM trs_release_time "
+            "WHERE period_type = 'year' AND grouping_set = 'period'"
+        ).fetchall()
+    )
+    assert rows[2011] > 0 and rows[2006] == 0
+    latest = declarations[declarations.reference_date.dt.year == 2011]
+    released = sorted(latest.hours.dropna())
+    km = kaplan_meier(latest, LIMIT_HOURS)["km_median_hours"]
+    assert km > released[(len(released) - 1) // 2]
+
+
+def test_who_holds_the_time_adds_up_and_the_trader_time_is_arrival_to_lodgement(world):
+    con, declarations = world
+    d = declarations[
+        (declarations.reference_date.dt.year == 2011)
+        & declarations.arrival.notna()
+        & declarations.release.notna()
+        & (declarations.gate_out > declarations.arrival)
+    ]
+    total = (d.gate_out - d.arrival).dt.total_seconds()
+    # By the seed, the trader holds arrival .. lodgement, which no other segment overlaps.
+    trader = (d.lodgement.clip(upper=d.gate_out) - d.arrival).dt.total_seconds().clip(lower=0).fillna(0)
+    rows = {
+        party: (n, hours, total_hours, share)
+        for party, n, hours, total_hours, share in con.execute(
+            "SELECT party, declarations, hours, total_hours, share FROM trs_actor_time "
+            "WHERE period_type = 'year' AND period_start = '2011-01-01' AND grouping_set = 'period'"
+        ).fetchall()
+    }
+    assert set(rows) == {"customs", "trader", "oga", "terminal", "unattributed"}
+    n, hours, total_hours, share = rows["trader"]
+    assert n == len(d)
+    assert total_hours == pytest.approx(total.mean() / 3600, abs=1e-4)
+    assert hours == pytest.approx(trader.mean() / 3600, abs=1e-4)
+    assert share == pytest.approx(trader.sum() / total.sum(), abs=1e-6)
+    assert sum(r[3] for r in rows.values()) == pytest.approx(1, abs=1e-5)
+    assert sum(r[1] for r in rows.values()) == pytest.approx(total_hours, abs=1e-3)

@@ -52,7 +52,16 @@ MODULE_MARKS = {
     "test_rerun": ("slow",),
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
+    "test_scheduler": ("slow", "airflow", "scheduler"),
+    "test_scheduler_intraday": ("slow", "airflow", "scheduler"),
 }
+# Suites that start heavy servers run only when asked for by marker (`make test-airflow`:
+# `-m scheduler`), never in `make test` or a bare `pytest`.
+SEPARATE_SUITES = ("scheduler",)
+
+
+def _separate_suite(item, markexpr: str) -> str | None:
+    return next((m for m in SEPARATE_SUITES if item.get_closest_marker(m) and m not in markexpr), None)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,6 +69,13 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rpartition(".")[2]
         for mark in MODULE_MARKS.get(module, ()):
             item.add_marker(mark)
+    markexpr = config.getoption("markexpr", "") or ""
+    deselected = [item for item in items if _separate_suite(item, markexpr)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
         # Under pytest-xdist (`--dist loadgroup`), a module whose tests share a module-scoped
         # fixture runs on one worker, so the fixture is built once; other tests spread singly.
         defs = getattr(item, "_fixtureinfo", None)
@@ -168,3 +184,16 @@ def airflow_env(tmp_path_factory) -> dict:
     res = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return env
+
+
+@pytest.fixture(scope="session")
+def scheduler(tmp_path_factory):
+    """The real Airflow scheduler (tests/scheduler_harness.py), started once for the session in a
+    temporary home with an empty landing folder, stopped after it (its process group killed)."""
+    from tests import scheduler_harness
+
+    deployment = scheduler_harness.start(tmp_path_factory.mktemp("scheduler"))
+    try:
+        yield deployment
+    finally:
+        deployment.airflow.stop()

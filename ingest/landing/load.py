@@ -17,6 +17,7 @@ Rules (the same for every source kind, driven by its contract):
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,9 +62,12 @@ def record_outcome(con, outcome: FileOutcome, size: int, data_date: str | None, 
     )
 
 
-def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
-    """Check one landed file and load it, or set it aside; always leaves a manifest entry."""
+def load_file(home: Home, path: Path | str, batch_id: str, con=None) -> FileOutcome:
+    """Check one landed file and load it, or set it aside; always leaves a manifest entry.
+    ``con``: a writer connection to reuse (``ingest.run.loading`` loads a group of files on one,
+    sparing each file DuckDB's open and checkpoint); by default the file opens its own."""
     home.ensure()
+    writer = contextlib.nullcontext(con) if con is not None else connect(home)
     path = Path(path)
     name = path.name
     try:
@@ -77,7 +81,7 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
             message=rej.message,
             sha256=sha256_of(path) if path.is_file() else "-",
         )
-        with connect(home) as con:
+        with writer as con:
             record_outcome(con, outcome, path.stat().st_size if path.is_file() else 0, None, batch_id)
         return outcome
 
@@ -90,7 +94,7 @@ def load_file(home: Home, path: Path | str, batch_id: str) -> FileOutcome:
     # leave the file in landing/ for the next run.
     secret = pseudonymise.key() if contract and any(c.pseudonymise for c in contract.columns) else None
 
-    with connect(home) as con:
+    with writer as con:
         seen = con.execute(
             "SELECT file_name, status FROM meta.file_manifest WHERE sha256 = $sha AND status = 'loaded'",
             {"sha": sha},

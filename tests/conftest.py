@@ -46,6 +46,7 @@ MODULE_MARKS = {
     "test_end_to_end": ("slow", "airflow"),
     "test_faults": ("slow",),
     "test_freshness": ("slow",),
+    "test_intraday": ("slow",),
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
     "test_report": ("slow",),

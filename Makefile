@@ -21,10 +21,10 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-# The demo's sample world: 2006 (Single Window launch) to 2018, the first day of every third
-# month, 1,500 declarations a day (52 nightly drops, 104 files).
-DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 --month-step 3 \
-                 --declarations-per-day 1500 --seed 20060101
+# The demo's sample world: 2006 (Single Window launch) to 2018, the first day of every month
+# (continuous monthly series), 500 declarations a day (156 nightly drops, 312 files).
+DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 \
+                 --declarations-per-day 500 --seed 20060101
 DEMO_DATE ?= $(shell date +%Y-%m-%d)
 # A real ServiceNow incident export, loaded as it is as its own ITSM instance ("servicenow").
 SERVICENOW_EXPORT ?= $(CURDIR)/../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz
@@ -41,11 +41,13 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo test test-reliability lint chromium bench bench-smoke clean clean-home
+.PHONY: help setup demo demo-world airflow test test-airflow test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
 .PHONY: bi bi-install bi-bundle test-bi
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
+	@echo "make airflow  a local Airflow (api-server, scheduler, dag-processor, triggerer) on the sample world; Ctrl-C stops it"
 	@echo "make test   lint, then the test suite on every core"
+	@echo "make test-airflow  the tests under the real Airflow scheduler (not part of make test)"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
 	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
@@ -76,7 +78,8 @@ $(PSEUDONYM_KEY_FILE):
 
 setup: $(BIN)/.synced $(AIRFLOW_HOME)/airflow.db $(PSEUDONYM_KEY_FILE)
 
-demo: setup
+# The sample world and the real exports in $(SWPM_HOME)/landing (files already there are kept).
+demo-world: setup
 	@echo ">> generating the sample world into $(SWPM_HOME)/landing"
 	$(BIN)/swpm generate $(DEMO_GENERATE)
 	$(BIN)/swpm land $(SERVICENOW_EXPORT) --as itsm_incidents_servicenow_20170215.csv.gz
@@ -86,6 +89,8 @@ demo: setup
 	    $(BIN)/swpm land "$(KCS_EXTRACT_DIR)/$${drop%%:*}" --as "kcs_import_declarations_$${drop##*:}.csv" || exit 1; \
 	  done; \
 	else echo ">> KCS extract not found (set KCS_EXTRACT_DIR): the demo runs on the sample world only"; fi
+
+demo: demo-world
 	@echo ">> running the Airflow DAG swpm_nightly for $(DEMO_DATE) (log: $(SWPM_HOME)/airflow-dags-test.log)"
 	@$(BIN)/airflow dags test swpm_nightly $(DEMO_DATE) > $(SWPM_HOME)/airflow-dags-test.log 2>&1 \
 	  || (tail -40 $(SWPM_HOME)/airflow-dags-test.log; echo "airflow dags test failed, see $(SWPM_HOME)/airflow-dags-test.log"; exit 1)
@@ -95,8 +100,16 @@ demo: setup
 	@$(BIN)/python -m ingest.serving.cs_summary
 	@echo ""
 	@echo "report:    $(SWPM_HOME)/serving/report/index.html (open it in a browser; no network needed)"
+	@echo "snapshot:  $(SWPM_HOME)/serving/marts.duckdb (read-only; Parquet in $(SWPM_HOME)/serving/parquet/)"
 	@echo "dbt docs:  $(SWPM_HOME)/serving/docs/dbt/index.html"
 	@echo "GX docs:   $(SWPM_HOME)/serving/docs/gx/index.html"
+
+# A local Airflow on 127.0.0.1 (ingest/local_airflow.py): api-server, scheduler, dag-processor and
+# triggerer, LocalExecutor, SQLite, over the demo's sample world; prints the UI's address and
+# login; Ctrl-C stops every component (docs/operations.md#the-scheduler).
+AIRFLOW_PORT ?= 8080
+airflow: demo-world
+	$(BIN)/python -m ingest.local_airflow --port $(AIRFLOW_PORT)
 
 # The report's browser tests (tests/test_report.py, tests/test_report_i18n.py) run Debian's
 # chromium headless, the Korean page with a Hangul font (fonts-noto-cjk).
@@ -172,12 +185,22 @@ test-bi: $(BIN)/.synced $(BI_VENV)/.synced chromium
 test-reliability: $(BIN)/.synced
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m reliability tests/ $(TEST_ARGS)
 
+# The tests under the real Airflow scheduler (marker `scheduler`; tests/test_scheduler*.py): one
+# local deployment for the session, in a temporary home on a free port. Not part of `make test`.
+test-airflow: $(BIN)/.synced
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m scheduler tests/ $(TEST_ARGS)
+
 # The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.
 BENCH_SCALE ?= week
 BENCH_ARGS ?=
 bench: $(BIN)/.synced
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+# The demo's time split by step (bench/demo.py): `make demo` into a fresh home, each part's and
+# each DAG task's seconds; figures in bench/results/demo.json.
+bench-demo: setup
+	$(BIN)/python -m bench.demo
 
 bench-smoke: $(BIN)/.synced
 	$(BIN)/python -m bench.run --scale day --per-day 100 --repeats 1 --work bench/work/smoke --out bench/work/smoke/day.json

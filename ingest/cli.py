@@ -5,6 +5,7 @@
     swpm load | build | check | publish
     swpm run --date 2018-12-31 [--through publish]
     swpm rebuild
+    swpm today [--as-of 2018-12-31T12:00]
     swpm status
     swpm headline
     swpm report [--no-docs] [--lang ko]
@@ -136,6 +137,25 @@ def cmd_rebuild(args, home: Home) -> int:
 
     report = rebuild(home)
     return 1 if report.missing or report.changed else 0
+def _moment(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time (YYYY-MM-DDTHH:MM, Korea time): {text!r}") from None
+
+
+def cmd_today(args, home: Home) -> int:
+    """The intraday refresh without Airflow: the same steps as dags/swpm_intraday.py."""
+    from zoneinfo import ZoneInfo
+
+    from ingest.run import intraday
+    from ingest.run.runlog import new_batch_id
+    from ingest.run.schedule import LOCAL_TZ
+
+    as_of = args.as_of or dt.datetime.now(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None, microsecond=0)
+    info = intraday.run(home, as_of, new_batch_id(as_of.date(), "today"), log=lambda line: print(f"load: {line}"))
+    print(f"today: trs_today as of {info['as_of']} ({info['rows']} rows) -> {intraday.snapshot_path(home)}")
+    return 0
 
 
 def cmd_status(args, home: Home) -> int:
@@ -290,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"stop after this step (default {STEP_NAMES[-1]}: every step)",
     )
     add("rebuild", cmd_rebuild, "rebuild a lost or damaged warehouse from the kept files and the manifest's journal")
+    p = add("today", cmd_today, "the intraday refresh: new clearance files, then trs_today as of now (or --as-of)")
+    p.add_argument("--as-of", type=_moment, default=None, help="the moment described, Korea time (default: now)")
     p = add("status", cmd_status, "what was loaded, quarantined and published")
     p.add_argument("--json", action="store_true")
     add("headline", cmd_headline, "release time per year for air-cargo imports, from the snapshot")

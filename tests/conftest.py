@@ -47,6 +47,7 @@ MODULE_MARKS = {
     "test_end_to_end": ("slow", "airflow"),
     "test_faults": ("slow",),
     "test_freshness": ("slow",),
+    "test_intraday": ("slow",),
     "test_itsm": ("slow",),
     "test_pipeline": ("slow",),
     "test_reliability": ("slow", "reliability"),
@@ -56,12 +57,15 @@ MODULE_MARKS = {
     "test_scoped_tests": ("slow",),
     "test_serving": ("slow",),
     "test_trs_survival": ("slow",),
+    "test_scheduler": ("slow", "airflow", "scheduler"),
+    "test_scheduler_intraday": ("slow", "airflow", "scheduler"),
 }
-# Suites kept out of `make test`, each with its own make target that .ci/run runs after it: a
-# real Superset server (`make test-bi`), whole homes through kills, overlapping runs, rebuilds and
-# a full disk (`make test-reliability`). Their tests run only when the marker expression names
-# the suite (`-m bi`), never in `make test`, a bare `pytest` or another `-m`.
-SEPARATE_SUITES = ("bi", "reliability")
+# Suites kept out of `make test`, each with its own make target that .ci/run runs after it: the
+# real Airflow scheduler (`make test-airflow`), a real Superset server (`make test-bi`), whole
+# homes through kills, overlapping runs, rebuilds and a full disk (`make test-reliability`).
+# Their tests run only when the marker expression names the suite (`-m bi`), never in
+# `make test`, a bare `pytest` or another `-m`.
+SEPARATE_SUITES = ("bi", "reliability", "scheduler")
 
 
 def _separate_suite(item, markexpr: str) -> str | None:
@@ -199,3 +203,16 @@ def airflow_env(tmp_path_factory) -> dict:
     res = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return env
+
+
+@pytest.fixture(scope="session")
+def scheduler(tmp_path_factory):
+    """The real Airflow scheduler (tests/scheduler_harness.py), started once for the session in a
+    temporary home with an empty landing folder, stopped after it (its process group killed)."""
+    from tests import scheduler_harness
+
+    deployment = scheduler_harness.start(tmp_path_factory.mktemp("scheduler"))
+    try:
+        yield deployment
+    finally:
+        deployment.airflow.stop()

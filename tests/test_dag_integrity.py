@@ -1,4 +1,4 @@
-"""The DAG file imports cleanly and is wired as the nightly run must be."""
+"""The DAG files import cleanly and are wired as the nightly and intraday runs must be."""
 
 from __future__ import annotations
 
@@ -17,23 +17,38 @@ def dagbag():
     return DagBag(dag_folder=str(PROJECT / "dags"), include_examples=False)
 
 
+DAGS = ("swpm_nightly", "swpm_intraday")
+
+
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "swpm_nightly" in dagbag.dags
+    assert set(DAGS) <= set(dagbag.dags)
 
 
-def test_schedule_catchup_and_one_run_at_a_time(dagbag):
-    dag = dagbag.dags["swpm_nightly"]
-    assert dag.catchup is True
+@pytest.mark.parametrize(
+    "dag_id, preset, cron", [("swpm_nightly", "@daily", "0 0 * * *"), ("swpm_intraday", "@hourly", "0 * * * *")]
+)
+def test_schedule_no_catch_up_and_one_run_at_a_time(dagbag, dag_id, preset, cron):
+    """Catch-up off (docs/operations.md#the-scheduler): a first unpause makes one run, not one per
+    night since the start date; Korea's midnight and hours."""
+    dag = dagbag.dags[dag_id]
+    assert dag.catchup is False
     assert dag.max_active_runs == 1
-    assert dag.schedule == "@daily" and dag.timetable.summary == "0 0 * * *"
-    assert {"swpm", "nightly", "trs"} <= set(dag.tags)
+    assert dag.schedule == preset and dag.timetable.summary == cron
+    assert str(dag.timezone) == "Asia/Seoul"
+    # Any night since the clearance system's start may be run (a manual run or a backfill).
+    assert dag.start_date.in_timezone("Asia/Seoul").date().isoformat() == "2000-01-01"
+    assert {"swpm", "trs"} <= set(dag.tags)
 
 
-def test_every_task_retries(dagbag):
-    dag = dagbag.dags["swpm_nightly"]
-    for task in dag.tasks:
+@pytest.mark.parametrize("dag_id", DAGS)
+def test_every_task_retries_and_takes_the_warehouse_pool(dagbag, dag_id):
+    """Both DAGs' tasks open the warehouse: they share one pool slot (one DuckDB writer)."""
+    from ingest.run.schedule import WAREHOUSE_POOL
+
+    for task in dagbag.dags[dag_id].tasks:
         assert task.retries >= 1, task.task_id
+        assert task.pool == WAREHOUSE_POOL, task.task_id
 
 
 def test_task_order_and_no_cycles(dagbag):
@@ -49,11 +64,26 @@ def test_task_order_and_no_cycles(dagbag):
     assert dag.get_task(STEP_NAMES[-1]).downstream_task_ids == set()
 
 
-def test_load_is_mapped_per_file(dagbag):
+@pytest.mark.parametrize(
+    "dag_id, task_id", [("swpm_nightly", "validate_and_load"), ("swpm_intraday", "load_clearance")]
+)
+def test_load_is_mapped_per_source_kind_and_labelled(dagbag, dag_id, task_id):
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    task = dagbag.dags["swpm_nightly"].get_task("validate_and_load")
+    task = dagbag.dags[dag_id].get_task(task_id)
     assert isinstance(task, MappedOperator)
+    assert task.map_index_template == "{{ load_label }}"
+
+
+def test_intraday_task_order_and_its_asset(dagbag):
+    from ingest.run.steps import INTRADAY_STEP_NAMES
+
+    dag = dagbag.dags["swpm_intraday"]
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == ["discover_clearance", "load_clearance", *INTRADAY_STEP_NAMES]
+    # The refresh runs whether or not new files came (the hour moved on).
+    assert dag.get_task(INTRADAY_STEP_NAMES[0]).trigger_rule == "none_failed"
+    assert {o.name for o in dag.get_task("publish_today").outlets} == {"swpm.intraday.trs_today"}
 
 
 def test_publish_has_an_asset_outlet_per_mart(dagbag):
@@ -64,8 +94,9 @@ def test_publish_has_an_asset_outlet_per_mart(dagbag):
     assert names == {f"swpm.marts.{m}" for m in PUBLISHED_MARTS}
 
 
-def test_dag_file_only_wires_tasks():
+@pytest.mark.parametrize("dag_id", DAGS)
+def test_dag_file_only_wires_tasks(dag_id):
     """Business logic lives in ingest/ and dbt_project/: the DAG file stays small and has no SQL."""
-    text = (PROJECT / "dags" / "swpm_nightly.py").read_text()
+    text = (PROJECT / "dags" / f"{dag_id}.py").read_text()
     assert "duckdb" not in text and "SELECT" not in text.upper().replace("SELECTED", "")
     assert "import duckdb" not in text and "dbtRunner" not in text and "great_expectations" not in text

@@ -88,3 +88,59 @@ def kaplan_meier(df: pd.DataFrame, limit_hours: float) -> dict:
         "km_p90_hours": quantile_hours(0.9),
         "released_share": released_share,
     }
+
+
+def today_stats(landing: Path, as_of, waiting_days: int = 30) -> pd.DataFrame:
+    """trs_today's rows per transport mode and overall ('ALL') as of ``as_of`` (Korea time): the
+    releases logged since midnight, and the cargo that arrived within ``waiting_days`` and is not
+    released by then (a release logged later counts as not happened yet)."""
+    d = declarations_from_landing(landing)
+    now = pd.Timestamp(as_of)
+    released = d[(d.release >= now.normalize()) & (d.release <= now)]
+    waiting = d[
+        (d.arrival <= now)
+        & (d.arrival > now - pd.Timedelta(days=waiting_days))
+        & (d.release.isna() | (d.release > now))
+    ]
+    rows = []
+    modes = sorted(set(released.transport_mode) | set(waiting.transport_mode))
+    for mode in ["ALL", *modes]:
+        r = released if mode == "ALL" else released[released.transport_mode == mode]
+        w = waiting if mode == "ALL" else waiting[waiting.transport_mode == mode]
+        hours = r.hours.dropna().to_numpy()
+        ages = ((now - w.arrival).dt.total_seconds() / 3600).to_numpy()
+        rows.append(
+            {
+                "transport_mode": mode,
+                "released": len(r),
+                "median_release_hours": float(np.quantile(hours, 0.5)) if hours.size else np.nan,
+                "p90_release_hours": float(np.quantile(hours, 0.9)) if hours.size else np.nan,
+                "waiting": len(w),
+                "waiting_median_age_hours": float(np.median(ages)) if ages.size else np.nan,
+                "waiting_max_age_hours": float(ages.max()) if ages.size else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("transport_mode")
+
+
+def assert_today_matches(snapshot_path: Path, expected: pd.DataFrame) -> None:
+    """The published trs_today's mode and overall rows equal ``expected`` (``today_stats``)."""
+    import duckdb
+    import pytest
+
+    con = duckdb.connect(str(snapshot_path), read_only=True)
+    try:
+        got = con.execute(
+            f"""SELECT transport_mode, {", ".join(expected.columns)}
+                FROM trs_today WHERE grouping_set IN ('all', 'mode')"""
+        ).df()
+    finally:
+        con.close()
+    got = got.set_index("transport_mode")
+    assert sorted(got.index) == sorted(expected.index)
+    for mode, row in expected.iterrows():
+        for column, value in row.items():
+            if pd.isna(value):
+                assert pd.isna(got.loc[mode, column]), (mode, column)
+            else:
+                assert got.loc[mode, column] == pytest.approx(value, abs=1e-3), (mode, column)

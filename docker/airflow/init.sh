@@ -9,6 +9,8 @@ set -euo pipefail
 mkdir -p "$SWPM_HOME/landing" "$SWPM_HOME/quarantine" "$SWPM_HOME/warehouse" "$SWPM_HOME/serving"
 
 airflow db migrate
+# Every task that opens the DuckDB warehouse takes this pool's one slot (docs/operations.md#the-scheduler).
+airflow pools set swpm_warehouse 1 "swpm: one task at a time opens the DuckDB warehouse (nightly and intraday)"
 
 if airflow users list --output plain | awk '{print $2}' | grep -qx "$AIRFLOW_ADMIN_USER"; then
   echo "airflow-init: admin user $AIRFLOW_ADMIN_USER already exists"

@@ -17,9 +17,17 @@ from ingest.config import DBT_PROJECT_DIR, Home
 from ingest.run.lock import home_lock
 from ingest.warehouse import connect, writer_lock
 
+# The intraday models (models/intraday/: trs_today) are built by the intraday run only
+# (ingest/run/intraday.py), as of its hour; the nightly build leaves them alone.
+INTRADAY_TAG = "intraday"
+
 
 class DbtFailed(RuntimeError):
-    pass
+    """A dbt command failed; ``result`` holds its nodes (which failed, and dbt's message)."""
+
+    def __init__(self, message: str, result: DbtResult | None = None):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -141,7 +149,7 @@ def _run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True
     result = DbtResult(command, bool(res.success), nodes)
     if raise_on_failure and not result.success:
         detail = "; ".join(f"{n['name']}: {n['status']} {n['message'] or ''}".strip() for n in result.failures)
-        raise DbtFailed(f"dbt {command} failed: {detail or res.exception}")
+        raise DbtFailed(f"dbt {command} failed: {detail or res.exception}", result)
     return result
 
 
@@ -169,7 +177,7 @@ def _build(home: Home, full_refresh: bool, unit_tests: bool) -> DbtResult:
     previous = os.environ.get("SWPM_TESTS_SINCE")
     os.environ["SWPM_TESTS_SINCE"] = since.isoformat(sep=" ") if since else ""
     try:
-        result = run_dbt(home, "build", *args)
+        result = run_dbt(home, "build", "--exclude", f"tag:{INTRADAY_TAG}", *args)
     finally:
         if previous is None:
             os.environ.pop("SWPM_TESTS_SINCE", None)

@@ -24,3 +24,11 @@ STEPS: tuple[Step, ...] = (
     Step("report"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
+
+# The intraday TRS refresh (dags/swpm_intraday.py, ``swpm today``) after its load of the new
+# clearance files: what each does is ``ingest.run.intraday.ACTIONS``.
+INTRADAY_STEPS: tuple[Step, ...] = (
+    Step("build_today"),
+    Step("publish_today", publishes_marts=True),
+)
+INTRADAY_STEP_NAMES = tuple(s.name for s in INTRADAY_STEPS)

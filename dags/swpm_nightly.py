@@ -17,8 +17,8 @@ import pendulum
 from airflow.sdk import Asset, chain, dag, task
 
 from ingest.config import PUBLISHED_MARTS
-from ingest.run.notifiers import FailureNotifier
 from ingest.run import schedule
+from ingest.run.notifiers import FailureNotifier
 from ingest.run.steps import STEPS
 
 MART_ASSETS = [Asset(name=f"swpm.marts.{mart}", uri=f"swpm://serving/marts/{mart}") for mart in PUBLISHED_MARTS]

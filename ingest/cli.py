@@ -137,6 +137,8 @@ def cmd_rebuild(args, home: Home) -> int:
 
     report = rebuild(home)
     return 1 if report.missing or report.changed else 0
+
+
 def _moment(text: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text)

@@ -35,9 +35,12 @@ from ingest.run.lock import home_lock
 from ingest.warehouse import connect
 
 KEEP_SNAPSHOTS = 2
-# Columns that hold when the data was loaded, not what it says (e.g. source_refreshed_at): left
-# out of data_sha256, so two homes with the same data agree.
+# Columns that hold when something happened rather than what the data says, left out of
+# data_sha256 so that two homes with the same data agree: load times (source_refreshed_at, ...;
+# `swpm rebuild` restores them) and run times (kpi_alerts.first_seen_at, when a run first saw an
+# alert; run state, which a lost warehouse loses).
 LOAD_TIME_COLUMN = re.compile(r"^source_\w*_at$")
+RUN_TIME_COLUMN = re.compile(r"^\w+_seen_at$")
 
 
 class PublishFailed(RuntimeError):
@@ -100,7 +103,12 @@ def table_digest(table, columns=None) -> str:
 
 
 def data_columns(names) -> list[str]:
-    return [c for c in names if not LOAD_TIME_COLUMN.match(c)]
+    """The columns that say what the data says: not load times, not run times."""
+    return [c for c in without_run_times(names) if not LOAD_TIME_COLUMN.match(c)]
+
+
+def without_run_times(names) -> list[str]:
+    return [c for c in names if not RUN_TIME_COLUMN.match(c)]
 
 
 @contextlib.contextmanager

@@ -27,7 +27,9 @@ DEMO_GENERATE := --start 2006-01-01 --days 4748 --days-per-month 1 \
                  --declarations-per-day 500 --seed 20060101
 DEMO_DATE ?= $(shell date +%Y-%m-%d)
 # A real ServiceNow incident export, loaded as it is as its own ITSM instance ("servicenow").
-SERVICENOW_EXPORT ?= $(CURDIR)/../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz
+# (Beside the repository in shared/, from the main checkout or from a worktree one level deeper.)
+SERVICENOW_EXPORT ?= $(firstword $(wildcard $(CURDIR)/../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz \
+                                           $(CURDIR)/../../shared/data/external/servicenow_incident_log/incident_event_log.csv.gz))
 # The published KCS import-declaration extract (train = 2020, valid = 2021 Q1, test = 2021 Q2),
 # beside the repository in shared/ (from the main checkout or from a worktree one level deeper).
 KCS_EXTRACT_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/data/external/kcs_import_declarations \
@@ -82,7 +84,8 @@ setup: $(BIN)/.synced $(AIRFLOW_HOME)/airflow.db $(PSEUDONYM_KEY_FILE)
 demo-world: setup
 	@echo ">> generating the sample world into $(SWPM_HOME)/landing"
 	$(BIN)/swpm generate $(DEMO_GENERATE)
-	$(BIN)/swpm land $(SERVICENOW_EXPORT) --as itsm_incidents_servicenow_20170215.csv.gz
+	@if [ -n "$(SERVICENOW_EXPORT)" ]; then $(BIN)/swpm land $(SERVICENOW_EXPORT) --as itsm_incidents_servicenow_20170215.csv.gz; \
+	else echo ">> ServiceNow export not found (set SERVICENOW_EXPORT): the demo runs without it"; fi
 	@if [ -n "$(KCS_EXTRACT_DIR)" ]; then \
 	  echo ">> landing the KCS extract as three nightly drops"; \
 	  for drop in $(KCS_DROPS); do \

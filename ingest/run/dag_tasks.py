@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 
 from ingest.config import Home
 from ingest.run.pipeline import RunContext
 from ingest.run.schedule import LOCAL_TZ
 
 DBT_FAILURES_XCOM = "dbt_failures"
+# A step's log lines go to the task's log, each with its time (print would lose it).
+LOG = logging.getLogger("swpm")
 MESSAGE_CHARS = 500  # a node's message in the XCom: dbt's first lines say what broke
 
 
@@ -25,7 +28,7 @@ def run_context(run_id: str, logical_date, trigger: str = "airflow") -> RunConte
     day = logical_date.in_timezone(LOCAL_TZ) if logical_date else None
     stamp = day.strftime("%Y%m%d") if day else "manual"
     batch = f"{trigger}_{stamp}_{hashlib.sha256(run_id.encode()).hexdigest()[:10]}"
-    return RunContext(Home.resolve(), batch, day.date() if day else None, trigger)
+    return RunContext(Home.resolve(), batch, day.date() if day else None, trigger, log=LOG.info)
 
 
 def record_failure(context) -> None:

@@ -11,7 +11,8 @@ Without the journal: every kept file (``archive/`` in the order it was archived,
 from ``quarantine/*.reason.json``; the report says what this could not know.
 
 The warehouse file that was there (damaged) is set aside beside, never deleted. The run log,
-the dbt build history and the freshness checks were in the lost file only: they start afresh.
+the dbt build history, the freshness checks and the alert log were in the lost file only: they
+start afresh (the next night checks freshness and alerts again).
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from ingest.run.lock import home_lock
 from ingest.run.runlog import new_batch_id
 from ingest.warehouse import connect
 
-NOT_RESTORED = "the run log (meta.runs), the dbt build history and the freshness checks: they start afresh"
+NOT_RESTORED = (
+    "the run log (meta.runs), the dbt build history, the freshness checks and the alert log "
+    "(meta.alert_log: the next alert step sees the open alerts as new): they start afresh"
+)
 FILES_ONLY_UNKNOWNS = (
     "which files had been loaded, in which order, batch and time: every kept file was loaded anew "
     "(archive/ in the order the files were archived, then landing/ by data date), with new batch ids "

@@ -235,36 +235,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f">> preparing the Airflow home {airflow_home} (SQLite metadata database, pool {WAREHOUSE_POOL})", flush=True)
     prepare(env)
     airflow = LocalAirflow(env, args.port, airflow_home / "logs" / "components")
-    stopping = False
 
-    def on_signal(signum, _frame):
-        nonlocal stopping
-        stopping = True
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt  # SIGTERM stops it as Ctrl-C does
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGTERM, on_term)
     print(f">> starting {', '.join(COMPONENTS)} (logs in {airflow.log_dir})", flush=True)
-    airflow.start()
     try:
+        airflow.start()
         airflow.wait_ready(timeout=300, dag_ids=("swpm_nightly", "swpm_intraday"))
         print(
             f"\nAirflow is up: {airflow.url}  (login {ADMIN_USER} / {airflow.password}, "
             f"also in {env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']})\n"
             f"warehouse home: {home.root}\n"
-            "trigger a night:  AIRFLOW_HOME=" + str(airflow_home) + " .venv/bin/airflow dags trigger swpm_nightly\n"
+            f"trigger a night:  AIRFLOW_HOME={airflow_home} .venv/bin/airflow dags trigger swpm_nightly\n"
             "Ctrl-C stops every component.",
             flush=True,
         )
-        while not stopping:
+        while True:
             airflow.check_alive()
             time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
     except (RuntimeError, TimeoutError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         print(">> stopping the Airflow components", flush=True)
         airflow.stop()
-    return 0
 
 
 if __name__ == "__main__":

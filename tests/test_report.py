@@ -138,7 +138,8 @@ def test_missing_marts_show_no_data_panels_and_the_rest_is_drawn(published, ever
     manifest = json.loads((full_home.warehouse_dir / "dbt" / "target" / "manifest.json").read_text())
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     dashboards = {"swpm_dashboard_trs", "swpm_dashboard_sla", "swpm_dashboard_cs", "swpm_dashboard_bsc"}
-    assert set(exposures) == {"swpm_performance_report"} | dashboards
+    assert set(exposures) == {"swpm_performance_report", "swpm_intraday_trs"} | dashboards
+    assert exposures["swpm_intraday_trs"]["depends_on"]["nodes"] == ["model.swpm.trs_today"]
     marts = ("trs_release_time", "trs_release_curve", "trs_actor_time", "trs_cohort_comparison", "display_labels")
     for mart in marts + OTHER_MARTS:
         assert f"model.swpm.{mart}" in exposures["swpm_performance_report"]["depends_on"]["nodes"], mart

@@ -28,6 +28,10 @@ from ingest.run.schedule import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"
 BIN = Path(sys.executable).parent
+# SQLite lets one writer at a time: the components and the CLI (`airflow backfill create`) wait
+# up to a minute for the lock (the driver's default, 5 s, fails as "database is locked" when the
+# two cores are busy). Read by Airflow through [database] sql_alchemy_connect_args(_async).
+SQLITE_CONNECT_ARGS = {"timeout": 60}
 
 
 def free_port() -> int:
@@ -56,6 +60,8 @@ def airflow_env(airflow_home: Path, swpm_home: Path, port: int, dags_folder: Pat
         AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}/",
         # Two cores: a few task processes at a time (the warehouse pool lets one write anyway).
         AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="ingest.local_airflow.SQLITE_CONNECT_ARGS",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC="ingest.local_airflow.SQLITE_CONNECT_ARGS",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{ADMIN_USER}:admin",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(airflow_home / "passwords.json"),
         GX_ANALYTICS_ENABLED="False",
@@ -66,12 +72,27 @@ def airflow_env(airflow_home: Path, swpm_home: Path, port: int, dags_folder: Pat
     return env
 
 
+SQLITE_LOCKED = "database is locked"
+CLI_TRIES = 4  # a command that lost SQLite's write lock to the scheduler is tried again
+
+
 def run_cli(env: dict, *args: str, timeout: float = 300) -> str:
-    """One ``airflow`` CLI command; its output, or an error with the output's tail."""
-    res = subprocess.run([str(BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=timeout)
-    if res.returncode != 0:
-        raise RuntimeError(f"airflow {' '.join(args)} failed ({res.returncode}):\n{(res.stdout + res.stderr)[-3000:]}")
-    return res.stdout
+    """One ``airflow`` CLI command; its output, or an error with the output's tail.
+
+    On SQLite a command's transaction can lose the write lock to the scheduler at once, whatever
+    the busy timeout (a read upgraded to a write after another writer committed): the command
+    rolled back, so it is run again, a bounded number of times."""
+    deadline = time.monotonic() + timeout
+    for attempt in range(1, CLI_TRIES + 1):
+        left = max(deadline - time.monotonic(), 1)
+        res = subprocess.run([str(BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=left)
+        if res.returncode == 0:
+            return res.stdout
+        output = res.stdout + res.stderr
+        if SQLITE_LOCKED not in output or attempt == CLI_TRIES:
+            break
+        time.sleep(2 * attempt)
+    raise RuntimeError(f"airflow {' '.join(args)} failed ({res.returncode}):\n{output[-3000:]}")
 
 
 def prepare(env: dict) -> None:

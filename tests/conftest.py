@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -71,6 +72,17 @@ SEPARATE_SUITES = ("bi", "reliability", "scheduler")
 def _separate_suite(item, markexpr: str) -> str | None:
     named = markexpr.replace("not ", "!").replace("(", " ").replace(")", " ").split()
     return next((m for m in SEPARATE_SUITES if item.get_closest_marker(m) and m not in named), None)
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI timeout, `timeout`, a killed make) stops the session as Ctrl-C does, so the
+    session's finalizers still stop the servers the tests started (Airflow, Superset, SMTP)."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups

@@ -103,15 +103,18 @@ def test_a_first_unpause_makes_one_run_not_a_catch_up(scheduler):
         assert before["is_paused"] is True
         latest = before["next_dagrun_logical_date"]
         scheduler.set_paused(dag_id, False)
-        # The scheduler moves the DAG's next run on once it has made the runs due.
-        scheduler.wait_until(
-            f"{dag_id}'s runs made", lambda d=dag_id, was=latest: scheduler.dag(d)["next_dagrun_logical_date"] != was
-        )
-        runs = scheduler.runs(dag_id)
+        # With catch-up on, the first run would be for the start date, and more would follow it.
+        runs = scheduler.wait_until(f"{dag_id}'s first run", lambda d=dag_id: scheduler.runs(d), timeout=300)
         assert [r["logical_date"] for r in runs] == [latest], runs
         assert runs[0]["run_type"] == "scheduled"
         assert scheduler.wait_run(dag_id, runs[0]["dag_run_id"])["state"] == "success"
-        assert scheduler.dag(dag_id)["next_dagrun_logical_date"] > dt.datetime.now(dt.UTC).isoformat()
+        # Once that run is done, the scheduler moves the next run past now, and made no other.
+        scheduler.wait_until(
+            f"{dag_id}'s next run after now",
+            lambda d=dag_id: scheduler.dag(d)["next_dagrun_logical_date"] > dt.datetime.now(dt.UTC).isoformat(),
+            timeout=300,
+        )
+        assert [r["logical_date"] for r in scheduler.runs(dag_id)] == [latest]
     # Nothing was landed yet: the night stopped at the gate, recorded as skipped.
     from ingest.run import pipeline
 

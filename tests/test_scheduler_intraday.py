@@ -20,6 +20,7 @@ import pytest
 from ingest.config import PUBLISHED_MARTS
 from ingest.files import replacing
 from tests.conftest import SAMPLE_PER_DAY, SAMPLE_SEED
+from tests.scheduler_harness import RUN_TIMEOUT
 from tests.trs_reference import assert_today_matches, today_stats
 
 INTRADAY, NIGHTLY = "swpm_intraday", "swpm_nightly"
@@ -59,8 +60,9 @@ def midday(scheduler, tmp_path_factory):
     names = drop_the_morning(scheduler.home.landing, tmp_path_factory.mktemp("midday"))
     scheduler.trigger(INTRADAY, "midday_20110607", NOON.strftime("%Y-%m-%dT%H:%M:%S+09:00"))
     scheduler.trigger(NIGHTLY, "beside_20110607", f"{DAY.isoformat()}T00:00:00+09:00")
+    # The two runs take the warehouse pool's one slot in turn: the later one waits for the other.
     runs = {
-        dag_id: scheduler.wait_run(dag_id, run_id)
+        dag_id: scheduler.wait_run(dag_id, run_id, timeout=2 * RUN_TIMEOUT)
         for dag_id, run_id in ((INTRADAY, "midday_20110607"), (NIGHTLY, "beside_20110607"))
     }
     return names, runs, served

@@ -86,10 +86,21 @@ def build(home: Home, export: bool = True):
         # on Spark anyway (macros/engine.sql, incremental_materialization).
         shutil.rmtree(warehouse_dir(home), ignore_errors=True)
     with spark_target(home):
-        return dbt.run_dbt(home, "build", "--exclude", f"tag:{dbt.INTRADAY_TAG}", "--exclude-resource-type", "unit_test")
+        return dbt.run_dbt(
+            home, "build", "--exclude", f"tag:{dbt.INTRADAY_TAG}", "--exclude-resource-type", "unit_test"
+        )
 
 
 def _session_active() -> bool:
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context is not None
+
+
+def session():
+    """The Spark session dbt-spark's session method built in this process (after ``build``)."""
     from pyspark.sql import SparkSession
 
-    return SparkSession.getActiveSession() is not None
+    if not _session_active():
+        raise RuntimeError("no Spark session in this process: run a build on the spark target first")
+    return SparkSession.builder.getOrCreate()  # the running one (dbt-spark's threads share it)

@@ -137,6 +137,19 @@
     ((unix_seconds(cast(date_trunc('minute', {{ to_ts }}) as timestamp)) - unix_seconds(cast(date_trunc('minute', {{ from_ts }}) as timestamp))) div 60)
 {%- endmacro %}
 
+{# The date `months` months before `day` (a first of the month stays one). #}
+{% macro months_before(day, months) -%}{{ return(adapter.dispatch('months_before')(day, months)) }}{%- endmacro %}
+{% macro default__months_before(day, months) -%}{{ day }} - to_months({{ months }}){%- endmacro %}
+{% macro spark__months_before(day, months) -%}add_months({{ day }}, -{{ months }}){%- endmacro %}
+
+{# The select list of one branch of a union by name: each of `columns`, NULL where the branch
+   (`present`: its columns) has none. Union by name has no Spark equivalent. #}
+{% macro columns_or_null(columns, present) -%}
+    {%- for column in columns -%}
+        {{ column if column in present else 'null' }} as {{ column }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
 {# Days from one date to another. #}
 {% macro days_between(from_date, to_date) -%}{{ return(adapter.dispatch('days_between')(from_date, to_date)) }}{%- endmacro %}
 {% macro default__days_between(from_date, to_date) -%}date_diff('day', {{ from_date }}, {{ to_date }}){%- endmacro %}

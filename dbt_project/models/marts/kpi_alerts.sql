@@ -25,7 +25,8 @@ sla as (
         cast(null as double) as baseline,
         {{ text_format_function() }}(
             {{ text_template('{} {}: {} {} misses the {} level {} {}') }},
-            coalesce(s.indicator_name, s.indicator_code), {{ format_time('s.period_start', '%Y-%m') }}, round(s.measured_value, 2),
+            coalesce(s.indicator_name, s.indicator_code), {{ format_time('s.period_start', '%Y-%m') }},
+            round(s.measured_value, 2),
             coalesce(s.unit, ''),
             case r.alert_rule when 'sla_below_basic' then 'basic' else 'minimum' end,
             case r.alert_rule when 'sla_below_basic' then s.basic_level else s.minimum_level end, coalesce(s.unit, '')
@@ -92,7 +93,7 @@ trs_baselines as (
     inner join trs_months as b
         on
             b.declaration_type = m.declaration_type and b.transport_mode = m.transport_mode
-            and b.period_start >= m.period_start - to_months(r.baseline_months)
+            and b.period_start >= {{ months_before('m.period_start', 'r.baseline_months') }}
             and b.period_start < m.period_start
     group by all
 ),
@@ -111,8 +112,11 @@ trs as (
         round(r.threshold * b.baseline_hours, 4) as threshold,
         round(b.baseline_hours, 4) as baseline,
         {{ text_format_function() }}(
-            {{ text_template('Median release time of {} {} cargo in {}: {} h, over {} x its trailing {}-month median ({} h)') }},
-            b.declaration_type, b.transport_mode, {{ format_time('b.period_start', '%Y-%m') }}, round(b.median_hours, 2),
+            {{ text_template(
+                'Median release time of {} {} cargo in {}: {} h, over {} x its trailing {}-month median ({} h)'
+            ) }},
+            b.declaration_type, b.transport_mode, {{ format_time('b.period_start', '%Y-%m') }},
+            round(b.median_hours, 2),
             r.threshold, r.baseline_months, round(b.baseline_hours, 2)
         ) as message
     from trs_baselines as b
@@ -136,7 +140,8 @@ cs as (
         cast(null as double) as baseline,
         {{ text_format_function() }}(
             {{ text_template('C/S hit rate ({}) in {}: {} %, under the floor of {} % ({} inspections)') }},
-            c.source, {{ format_time('c.period_start', '%Y-%m') }}, round(100 * c.hit_rate, 2), round(100 * r.threshold, 2),
+            c.source, {{ format_time('c.period_start', '%Y-%m') }}, round(100 * c.hit_rate, 2),
+            round(100 * r.threshold, 2),
             c.inspections
         ) as message
     from {{ ref('cs_inspection_performance') }} as c
@@ -198,7 +203,9 @@ breaches as (
 
 keyed as (
     select
-        concat_ws('|', alert_rule, indicator, subject, period_type, {{ format_time('period_start', '%Y-%m-%d') }}) as alert_key,
+        concat_ws(
+            '|', alert_rule, indicator, subject, period_type, {{ format_time('period_start', '%Y-%m-%d') }}
+        ) as alert_key,
         *
     from breaches
 )

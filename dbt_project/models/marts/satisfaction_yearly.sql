@@ -9,7 +9,9 @@ with responses as (
 ),
 
 answers as (
-    {{ unpivot_columns('responses', ['survey_year', 'segment', 'wave', 'respondent_id'], survey_items(), 'item', 'score') }}
+    {{ unpivot_columns(
+        'responses', ['survey_year', 'segment', 'wave', 'respondent_id'], survey_items(), 'item', 'score'
+    ) }}
 ),
 
 scored as (

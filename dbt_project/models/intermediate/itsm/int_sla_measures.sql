@@ -21,8 +21,9 @@ incident_periods as (
     select
         p.*,
         -- Service time of the period, minutes: calendar time (24 x 7), up to measured_until.
-        {{ minutes_between('cast(p.window_start as timestamp)', 'cast(p.measured_until as timestamp) + interval 1 day') }}
-            as service_minutes
+        {{ minutes_between(
+            'cast(p.window_start as timestamp)', 'cast(p.measured_until as timestamp) + interval 1 day'
+        ) }} as service_minutes
     from periods as p, incident_coverage as c
     where p.period_start >= c.first_month and p.period_start <= c.last_day
 ),
@@ -112,10 +113,10 @@ restore as (
     'failure_cases': measure_columns[:5],
     'availability': measure_columns[:5] + ['outage_minutes', 'service_minutes'],
     'restore': measure_columns[:5]} %}
+
 measures as (
     {%- for indicator, columns in indicator_columns.items() %}
-    select
-        {%- for column in measure_columns %} {{ column if column in columns else 'null' }} as {{ column }}{{ ',' if not loop.last }}{% endfor %}
+    select {{ columns_or_null(measure_columns, columns) }} -- noqa: LT05
     from {{ indicator }}
     {%- if not loop.last %}
     union all

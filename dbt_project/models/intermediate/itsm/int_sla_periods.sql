@@ -23,7 +23,9 @@ bounds as (
 months as (
     select g.period_start, b.as_of_date
     from bounds as b
-    cross join lateral {{ month_series('b.first_month', "cast(date_trunc('month', b.as_of_date) as date)", 'period_start') }} as g
+    cross join lateral {{ month_series(
+        'b.first_month', "cast(date_trunc('month', b.as_of_date) as date)", 'period_start'
+    ) }} as g
     where b.first_month is not null
 ),
 

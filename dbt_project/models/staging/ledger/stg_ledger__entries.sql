@@ -4,7 +4,9 @@ with ranked as (
     select
         *,
         row_number() over (
-            partition by {{ adapter.quote('Year') }}, {{ adapter.quote('Stage') }}, {{ adapter.quote('Cost type') }}, {{ adapter.quote('Item') }}
+            partition by
+                {{ adapter.quote('Year') }}, {{ adapter.quote('Stage') }},
+                {{ adapter.quote('Cost type') }}, {{ adapter.quote('Item') }}
             order by _loaded_at desc, _source_file desc, _source_line desc
         ) as version_rank
     from {{ source('ledger', 'sw_cost_ledger') }}

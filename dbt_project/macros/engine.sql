@@ -195,13 +195,29 @@
 {% macro spark__anti_join() -%}left anti join{%- endmacro %}
 
 {# Exact (interpolated) quantiles of `value`: one share, or a list of them (then a list, read
-   with list_item, 1-based). Spark's percentile interpolates as DuckDB's quantile_cont. #}
+   with list_item, 1-based). DuckDB's quantile_cont interpolates lo * (1 - d) + hi * d in
+   DOUBLE, d the fraction of the position (n - 1) * share in the sorted values; Spark's
+   percentile weighs lo by ceil(position) - position, which differs from 1 - d in the last
+   digit. So on Spark the sorted values are interpolated as DuckDB does (Spark computes the
+   sorted list once for all shares of one column). #}
 {% macro exact_quantile(value, shares) -%}{{ return(adapter.dispatch('exact_quantile')(value, shares)) }}{%- endmacro %}
 {% macro default__exact_quantile(value, shares) -%}
     quantile_cont({{ value }}, {% if shares is iterable %}[{{ shares | join(', ') }}]{% else %}{{ shares }}{% endif %})
 {%- endmacro %}
 {% macro spark__exact_quantile(value, shares) -%}
-    percentile({{ value }}, {% if shares is iterable %}array({{ shares | join(', ') }}){% else %}{{ shares }}{% endif %})
+    {%- if shares is iterable -%}
+        array({% for share in shares %}{{ spark_interpolated_quantile(value, share) }}{{ ', ' if not loop.last }}{% endfor %})
+    {%- else -%}
+        {{ spark_interpolated_quantile(value, shares) }}
+    {%- endif -%}
+{%- endmacro %}
+{% macro spark_interpolated_quantile(value, share) -%}
+    {%- set sorted = "array_sort(collect_list(cast(" ~ value ~ " as double)))" -%}
+    {%- set position = "((size(" ~ sorted ~ ") - 1) * cast(" ~ share ~ " as double))" -%}
+    {%- set lo = "element_at(" ~ sorted ~ ", cast(floor(" ~ position ~ ") as int) + 1)" -%}
+    {%- set hi = "element_at(" ~ sorted ~ ", cast(ceil(" ~ position ~ ") as int) + 1)" -%}
+    {%- set weight = "(" ~ position ~ " - floor(" ~ position ~ "))" -%}
+    case when count({{ value }}) > 0 then {{ lo }} * (1 - {{ weight }}) + {{ hi }} * {{ weight }} end
 {%- endmacro %}
 
 {% macro list_item(list, position) -%}{{ return(adapter.dispatch('list_item')(list, position)) }}{%- endmacro %}

@@ -4,7 +4,7 @@ The loader, its door checks and the quarantine stay on DuckDB: Spark reads the r
 what they accepted. ``export_sources`` writes every table of the warehouse's raw and meta
 schemas (the dbt sources, lineage columns included) as Parquet beside the warehouse; the
 spark target registers each as a table over that folder before it builds
-(dbt_project/macros/engine.sql, register_spark_sources). ``build`` runs the nightly dbt build
+(``dbt run-operation register_spark_sources``, dbt_project/macros/engine.sql). ``build`` runs the nightly dbt build
 on the spark target (dbt-spark, session method: in this process, one JVM for all commands).
 """
 
@@ -86,6 +86,9 @@ def build(home: Home, export: bool = True):
         # on Spark anyway (macros/engine.sql, incremental_materialization).
         shutil.rmtree(warehouse_dir(home), ignore_errors=True)
     with spark_target(home):
+        # The exported raw layer as the dbt sources (macros/engine.sql); a command of its own,
+        # so that DuckDB's build has no hook.
+        dbt.run_dbt(home, "run-operation", "register_spark_sources")
         return dbt.run_dbt(
             home, "build", "--exclude", f"tag:{dbt.INTRADAY_TAG}", "--exclude-resource-type", "unit_test"
         )
@@ -104,3 +107,33 @@ def session():
     if not _session_active():
         raise RuntimeError("no Spark session in this process: run a build on the spark target first")
     return SparkSession.builder.getOrCreate()  # the running one (dbt-spark's threads share it)
+
+
+def publish(home: Home, batch_id: str, marts=None) -> dict:
+    """The publish step from a Spark build in this process: the marts as Spark holds them (tables
+    and views alike, through Arrow) become the warehouse's marts tables, in one transaction,
+    then the usual publish writes the snapshot: the same layout and digests as from a DuckDB
+    build of the same data (tests/test_spark.py)."""
+    from ingest.config import PUBLISHED_MARTS
+    from ingest.run import publish as publisher
+    from ingest.run.lock import home_lock
+
+    marts = tuple(marts or PUBLISHED_MARTS)
+    spark_session = session()
+    tables = {mart: spark_session.table(f"marts.{mart}").toArrow() for mart in marts}
+    with home_lock(home, what="spark marts"), connect(home) as con:  # connect holds the writer lock
+        con.execute("BEGIN")
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        kinds = dict(
+            con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'marts'"
+            ).fetchall()
+        )
+        for mart, table in tables.items():
+            con.register("spark_mart", table)
+            if kinds.get(mart) == "VIEW":  # a view mart on DuckDB (e.g. kpi_scorecard)
+                con.execute(f"DROP VIEW marts.{mart}")
+            con.execute(f"CREATE OR REPLACE TABLE marts.{mart} AS SELECT * FROM spark_mart")
+            con.unregister("spark_mart")
+        con.execute("COMMIT")
+    return publisher.publish(home, batch_id, marts)

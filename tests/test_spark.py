@@ -125,3 +125,20 @@ def test_spark_read_the_loaded_rows(both_engines):
             read = session.sql(f"SELECT count(*), count(DISTINCT _source_file) FROM raw.{table}").collect()[0]
             assert tuple(read) == loaded
     assert dt.date(2006, 1, 1) in SAMPLE_DAYS and SAMPLE_SEED  # the sample the comparison is about
+
+
+def test_publish_from_spark_gives_the_duckdb_snapshot(both_engines):
+    """The publish step from either engine: the same snapshot layout, marts and digests. Last
+    in the module: it replaces the home's DuckDB marts with Spark's."""
+    from ingest import spark
+    from ingest.run import pipeline
+
+    home, *_ = both_engines
+    from_duckdb = pipeline.publish(home, "duckdb")
+    from_spark = spark.publish(home, "spark")
+    assert sorted(from_spark["marts"]) == sorted(from_duckdb["marts"]) == sorted(PUBLISHED_MARTS)
+    for mart, published in from_duckdb["marts"].items():
+        assert from_spark["marts"][mart]["rows"] == published["rows"], mart
+        assert from_spark["marts"][mart]["data_sha256"] == published["data_sha256"], mart
+    assert (home.serving / "marts.duckdb").exists()
+    assert {p.name for p in (home.serving / "parquet").iterdir()} == {f"{m}.parquet" for m in PUBLISHED_MARTS}

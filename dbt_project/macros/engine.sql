@@ -3,9 +3,10 @@
    engine spells differently is a macro dispatched on the adapter (duckdb__, spark__), so no
    model is written twice. #}
 
-{# Before a Spark build: the dbt sources (the loader's raw and meta tables, exported as
-   Parquet by ingest/spark.py into SWPM_SPARK_SOURCES/<schema>/<table>/) as tables over those
-   folders. DuckDB reads the loader's tables themselves: nothing to do. #}
+{# Before a Spark build (`dbt run-operation register_spark_sources`, ingest/spark.py): the dbt
+   sources (the loader's raw and meta tables, exported as Parquet into
+   SWPM_SPARK_SOURCES/<schema>/<table>/) as tables over those folders. DuckDB reads the
+   loader's tables themselves: nothing to do. #}
 {% macro register_spark_sources() -%}
     {{ return(adapter.dispatch('register_spark_sources')()) }}
 {%- endmacro %}

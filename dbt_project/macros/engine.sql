@@ -119,6 +119,13 @@
 {% macro default__as_double(expr) -%}{{ expr }}{%- endmacro %}
 {% macro spark__as_double(expr) -%}cast({{ expr }} as double){%- endmacro %}
 
+{# A DOUBLE rounded to `digits` decimals as DuckDB rounds it: round(value x 10^digits) / 10^digits
+   in floating point. Spark rounds the double's exact binary value, so a value printed as a tie
+   (487.29725, in binary just below it) goes down there and up on DuckDB. #}
+{% macro round_double(value, digits) -%}{{ return(adapter.dispatch('round_double')(value, digits)) }}{%- endmacro %}
+{% macro default__round_double(value, digits) -%}round({{ value }}, {{ digits }}){%- endmacro %}
+{% macro spark__round_double(value, digits) -%}(round(({{ value }}) * 1e{{ digits }}) / 1e{{ digits }}){%- endmacro %}
+
 {# Seconds since 1970 of a naive timestamp (DOUBLE), and milliseconds (BIGINT). Spark reads the
    loader's naive timestamps as TIMESTAMP_NTZ; the session time zone is UTC (profiles.yml). #}
 {% macro epoch_seconds(ts) -%}{{ return(adapter.dispatch('epoch_seconds')(ts)) }}{%- endmacro %}

@@ -23,7 +23,7 @@
 {# Hours from trs_seconds_aggregates: the mean, and the sample standard deviation from exact
    integer sums, rounded to 4 decimals (0.36 s). #}
 {% macro trs_mean_hours() -%}
-    round(sum_seconds / nullif(n_seconds, 0) / 3600.0, 4)
+    {{ round_double('sum_seconds / nullif(n_seconds, 0) / 3600.0', 4) }}
 {%- endmacro %}
 
 {% macro trs_stddev_hours() -%}{{ return(adapter.dispatch('trs_stddev_hours')()) }}{%- endmacro %}
@@ -36,13 +36,13 @@
 {# Spark's sums of integers are BIGINT, whose products overflow silently: exact DECIMAL(38, 0)
    until the one division of doubles, as DuckDB's HUGEINT. #}
 {% macro spark__trs_stddev_hours() -%}
-    round(sqrt(cast(cast(n_seconds as decimal(38, 0)) * sum_squared_seconds
+    {{ spark__round_double('sqrt(cast(cast(n_seconds as decimal(38, 0)) * sum_squared_seconds
                     - cast(sum_seconds as decimal(38, 0)) * sum_seconds as double)
-               / cast(nullif(n_seconds * (n_seconds - 1), 0) as double)) / 3600.0, 4)
+               / cast(nullif(n_seconds * (n_seconds - 1), 0) as double)) / 3600.0', 4) }}
 {%- endmacro %}
 
 {% macro trs_quantile_hours(position) -%}
-    round({{ list_item('quantile_seconds', position) }} / 3600.0, 4)
+    {{ round_double(list_item('quantile_seconds', position) ~ ' / 3600.0', 4) }}
 {%- endmacro %}
 
 {# The TRS grouping sets shared by the release-time and segment marts. `extra` is prepended to

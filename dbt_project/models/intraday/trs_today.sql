@@ -81,8 +81,8 @@ select
     round({{ list_item('release_quantiles', 1) }} / 3600.0, 4) as median_release_hours,
     round({{ list_item('release_quantiles', 2) }} / 3600.0, 4) as p90_release_hours,
     waiting,
-    round({{ as_double('waiting_median_seconds') }} / 3600.0, 4) as waiting_median_age_hours,
-    round({{ as_double('waiting_max_seconds') }} / 3600.0, 4) as waiting_max_age_hours,
+    {{ round_double(as_double('waiting_median_seconds') ~ ' / 3600.0', 4) }} as waiting_median_age_hours,
+    {{ round_double(as_double('waiting_max_seconds') ~ ' / 3600.0', 4) }} as waiting_max_age_hours,
     source_refreshed_at
 from grouped
 cross join as_of as a

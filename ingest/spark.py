@@ -88,10 +88,23 @@ def build(home: Home, export: bool = True):
     with spark_target(home):
         # The exported raw layer as the dbt sources (macros/engine.sql); a command of its own,
         # so that DuckDB's build has no hook.
-        dbt.run_dbt(home, "run-operation", "register_spark_sources")
+        _register_sources(home)
         return dbt.run_dbt(
             home, "build", "--exclude", f"tag:{dbt.INTRADAY_TAG}", "--exclude-resource-type", "unit_test"
         )
+
+
+def _register_sources(home: Home) -> None:
+    """``dbt run-operation register_spark_sources`` on the spark target (run_dbt reads node
+    results, which an operation has none of)."""
+    from dbt.cli.main import dbtRunner
+
+    from ingest.run import dbt
+
+    paths = dbt._prepare(home)
+    res = dbtRunner(manifest=dbt._manifest(paths)).invoke(["run-operation", "register_spark_sources", *paths])
+    if not res.success:
+        raise dbt.DbtFailed(f"dbt run-operation register_spark_sources failed: {res.exception}")
 
 
 def _session_active() -> bool:

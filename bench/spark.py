@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{node_seconds / max(nodes, 1):.1f} s a node ({spark_seconds:.0f} s a build) whatever the size, and "
         "its work spreads over a cluster's cores. On one machine it never overtakes DuckDB; on a cluster of "
         "N machines like this one it overtakes once DuckDB's rebuild exceeds Spark's fixed cost plus the "
-        "rebuild divided by N: at N = 8, a few years of one country, or UNI-PASS's 430 M declarations a "
-        "year (26 x a KCS year, about 2 hours on DuckDB if it fit) and beyond what one machine holds."
+        "rebuild divided by N: at N = 8, from about 1.5 years of one country; UNI-PASS's 430 M declarations a "
+        "year (26 x a KCS year, about 2 hours on DuckDB if one machine could hold it) are far beyond that."
     )
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -15,10 +15,8 @@ import math
 
 import pytest
 
-pytest.importorskip("pyspark", reason="the spark dependency group is not installed (make test-spark installs it)")
-
-from ingest.config import PUBLISHED_MARTS, Home  # noqa: E402
-from tests.conftest import SAMPLE_DAYS, SAMPLE_SEED  # noqa: E402
+from ingest.config import PUBLISHED_MARTS, Home
+from tests.conftest import SAMPLE_DAYS, SAMPLE_SEED
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -44,7 +44,7 @@ export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
 .PHONY: help setup demo demo-world airflow test test-airflow test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
-.PHONY: bi bi-install bi-bundle test-bi
+.PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make airflow  a local Airflow (api-server, scheduler, dag-processor, triggerer) on the sample world; Ctrl-C stops it"
@@ -56,6 +56,7 @@ help:
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
 	@echo "make test-bi  the Superset tests (real server, chromium)"
+	@echo "make test-spark  the dbt project on Apache Spark, its marts compared with DuckDB's (docs/spark.md)"
 
 $(UV):
 	@echo ">> bootstrapping uv $(UV_VERSION) into .tools/"
@@ -193,6 +194,31 @@ test-reliability: $(BIN)/.synced
 test-airflow: $(BIN)/.synced
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m scheduler tests/ $(TEST_ARGS)
 
+# The same dbt project on Apache Spark (docs/spark.md): pyspark and dbt-spark (dependency group
+# `spark` of uv.lock) in their own environment .venv-spark, so `make test` never installs them;
+# Java 17 from apt (openjdk-17-jre-headless) when there is none.
+SPARK_VENV := $(CURDIR)/.venv-spark
+$(SPARK_VENV)/.synced: $(UV) pyproject.toml uv.lock
+	@echo ">> installing the locked environment with the spark group into .venv-spark/"
+	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --group spark --python $(PYTHON)
+	@touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo ">> installing Debian openjdk-17-jre-headless (Spark runs on the JVM)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y openjdk-17-jre-headless || { $(SUDO) apt-get update && $(SUDO) apt-get install -y openjdk-17-jre-headless; } \
+	  || { echo "make: Spark needs Java 17: install openjdk-17-jre-headless (or set JAVA_HOME to a JDK 17), then run make test-spark again"; exit 1; }; }
+
+# The Spark suite (marker `spark`, tests/test_spark.py): one Spark session (one JVM) for the
+# suite. Not part of `make test`; .ci/run runs it after.
+test-spark: $(SPARK_VENV)/.synced java
+	$(SPARK_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 0 -m spark tests/test_spark.py $(TEST_ARGS)
+
+# The same small build timed on DuckDB and on Spark (bench/spark.py; not a test).
+bench-spark: $(SPARK_VENV)/.synced java
+	$(SPARK_VENV)/bin/python -m bench.spark $(BENCH_ARGS)
+
 # The benchmark (docs/performance.md): generated data and homes in bench/work/, figures in
 # bench/results/<scale>.json. Not part of `make test`; the test suite runs it at a tiny scale.
 BENCH_SCALE ?= week
@@ -212,4 +238,4 @@ clean-home:
 	rm -rf $(SWPM_HOME)
 
 clean: clean-home
-	rm -rf $(VENV) $(TOOLS) $(AIRFLOW_HOME) $(BI_VENV) $(BI_HOME)
+	rm -rf $(VENV) $(TOOLS) $(AIRFLOW_HOME) $(BI_VENV) $(BI_HOME) $(SPARK_VENV)

@@ -63,10 +63,11 @@ MODULE_MARKS = {
 }
 # Suites kept out of `make test`, each with its own make target that .ci/run runs after it: the
 # real Airflow scheduler (`make test-airflow`), a real Superset server (`make test-bi`), whole
-# homes through kills, overlapping runs, rebuilds and a full disk (`make test-reliability`).
+# homes through kills, overlapping runs, rebuilds and a full disk (`make test-reliability`),
+# the same marts on Apache Spark (`make test-spark`).
 # Their tests run only when the marker expression names the suite (`-m bi`), never in
 # `make test`, a bare `pytest` or another `-m`.
-SEPARATE_SUITES = ("bi", "reliability", "scheduler")
+SEPARATE_SUITES = ("bi", "reliability", "scheduler", "spark")
 
 
 def _separate_suite(item, markexpr: str) -> str | None:

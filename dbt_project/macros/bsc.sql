@@ -30,8 +30,8 @@
    when it cannot be computed (no actual, a zero target or, lower-is-better, a zero actual). #}
 {% macro kpi_achievement_pct(actual, target, direction) -%}
     round(case
-        when {{ direction }} = 'higher' then 100.0 * {{ actual }} / nullif({{ target }}, 0)
-        else 100.0 * {{ target }} / nullif({{ actual }}, 0)
+        when {{ direction }} = 'higher' then {{ hundred() }} * {{ actual }} / nullif({{ target }}, 0)
+        else {{ hundred() }} * {{ target }} / nullif({{ actual }}, 0)
     end, 2)
 {%- endmacro %}
 
@@ -70,7 +70,13 @@
     union all
     {%- endif %}
     {%- else %}
-    select cast(null as varchar) as kpi_model, cast(null as integer) as year, cast(null as double) as actual_value
+    select cast(null as {{ string_type() }}) as kpi_model, cast(null as integer) as year, cast(null as double) as actual_value
     where false
     {%- endfor %}
+{%- endmacro %}
+
+{# The question items of the satisfaction survey (columns q01_.. of the survey sources). #}
+{% macro survey_items() -%}
+    {{ return(['q01_overall_satisfaction', 'q02_ease_of_use', 'q03_processing_speed', 'q04_system_stability',
+               'q05_helpdesk_support', 'q06_information_accuracy']) }}
 {%- endmacro %}

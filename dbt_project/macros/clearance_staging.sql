@@ -9,7 +9,7 @@
    keys themselves. #}
 {% macro _clearance_latest(relation, key) -%}
     with delivered as (
-        select *, hash({{ key }}) as _key_hash
+        select *, {{ key_hash(key) }} as _key_hash
         from {{ relation }}
         {%- if is_incremental() %}
         where declaration_id in (
@@ -23,10 +23,10 @@
         select _key_hash from delivered group by _key_hash having count(*) > 1
     )
 
-    select delivered.* exclude (_key_hash)
-    from delivered anti join delivered_again on delivered._key_hash = delivered_again._key_hash
+    select {{ star_but('delivered.*', ['_key_hash']) }}
+    from delivered {{ anti_join() }} delivered_again on delivered._key_hash = delivered_again._key_hash
     union all
-    select * exclude (_key_hash, version_rank)
+    select {{ star_but('*', ['_key_hash', 'version_rank']) }}
     from (
         select
             delivered.*,
@@ -34,7 +34,7 @@
                 partition by {{ key }}
                 order by _loaded_at desc, _source_file desc, _source_line desc
             ) as version_rank
-        from delivered semi join delivered_again on delivered._key_hash = delivered_again._key_hash
+        from delivered {{ semi_join() }} delivered_again on delivered._key_hash = delivered_again._key_hash
     ) as ranked
     where version_rank = 1
 {%- endmacro %}

@@ -17,5 +17,5 @@
 
 {# Milliseconds from `from_ts` to `to_ts`, an exact integer. #}
 {% macro milliseconds_between(from_ts, to_ts) -%}
-    (epoch_ms({{ to_ts }}) - epoch_ms({{ from_ts }}))
+    ({{ epoch_milliseconds(to_ts) }} - {{ epoch_milliseconds(from_ts) }})
 {%- endmacro %}

@@ -16,7 +16,7 @@
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- set since = env_var('SWPM_TESTS_SINCE', '') -%}
-        {%- set since = "'" ~ since ~ "'::timestamp" if since and not flags.FULL_REFRESH else "'-infinity'::timestamp" -%}
+        {%- set since = "'" ~ since ~ "'::timestamp" if since and not flags.FULL_REFRESH else earliest_timestamp() -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where | replace('__last_tested__', since) }}) dbt_subquery
         {%- endset -%}

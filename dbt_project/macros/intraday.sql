@@ -6,6 +6,6 @@
     {%- if as_of -%}
         cast('{{ as_of }}' as timestamp)
     {%- else -%}
-        cast(timezone('Asia/Seoul', now()) as timestamp)
+        {{ now_in_korea() }}
     {%- endif -%}
 {%- endmacro %}

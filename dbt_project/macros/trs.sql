@@ -1,6 +1,6 @@
 {# Hours between two timestamps (negative when `to_ts` is earlier, e.g. pre-arrival lodgement). #}
 {% macro hours_between(from_ts, to_ts) -%}
-    (epoch({{ to_ts }}) - epoch({{ from_ts }})) / 3600.0
+    ({{ epoch_seconds(to_ts) }} - {{ epoch_seconds(from_ts) }}) / 3600.0
 {%- endmacro %}
 
 {# Whole seconds of an hours column. Every duration is a difference of timestamps logged to the
@@ -16,23 +16,33 @@
 {% macro trs_seconds_aggregates(seconds, quantiles) -%}
     count({{ seconds }}) as n_seconds,
     sum({{ seconds }}) as sum_seconds,
-    sum(cast({{ seconds }} as hugeint) * {{ seconds }}) as sum_squared_seconds,
-    quantile_cont({{ seconds }}, [{{ quantiles | join(', ') }}]) as quantile_seconds
+    sum(cast({{ seconds }} as {{ big_integer_type() }}) * {{ seconds }}) as sum_squared_seconds,
+    {{ exact_quantile(seconds, quantiles) }} as quantile_seconds
 {%- endmacro %}
 
 {# Hours from trs_seconds_aggregates: the mean, and the sample standard deviation from exact
    integer sums, rounded to 4 decimals (0.36 s). #}
 {% macro trs_mean_hours() -%}
-    round(sum_seconds / nullif(n_seconds, 0) / 3600.0, 4)
+    {{ round_double('sum_seconds / nullif(n_seconds, 0) / 3600.0', 4) }}
 {%- endmacro %}
 
-{% macro trs_stddev_hours() -%}
+{% macro trs_stddev_hours() -%}{{ return(adapter.dispatch('trs_stddev_hours')()) }}{%- endmacro %}
+
+{% macro default__trs_stddev_hours() -%}
     round(sqrt((n_seconds * sum_squared_seconds - sum_seconds * sum_seconds)
                / nullif(n_seconds * (n_seconds - 1), 0)) / 3600.0, 4)
 {%- endmacro %}
 
+{# Spark's sums of integers are BIGINT, whose products overflow silently: exact DECIMAL(38, 0)
+   until the one division of doubles, as DuckDB's HUGEINT. #}
+{% macro spark__trs_stddev_hours() -%}
+    {{ spark__round_double('sqrt(cast(cast(n_seconds as decimal(38, 0)) * sum_squared_seconds
+                    - cast(sum_seconds as decimal(38, 0)) * sum_seconds as double)
+               / cast(nullif(n_seconds * (n_seconds - 1), 0) as double)) / 3600.0', 4) }}
+{%- endmacro %}
+
 {% macro trs_quantile_hours(position) -%}
-    round(quantile_seconds[{{ position }}] / 3600.0, 4)
+    {{ round_double(list_item('quantile_seconds', position) ~ ' / 3600.0', 4) }}
 {%- endmacro %}
 
 {# The TRS grouping sets shared by the release-time and segment marts. `extra` is prepended to

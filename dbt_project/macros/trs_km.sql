@@ -87,9 +87,9 @@
    and recompute every period when it changes (trs_period_rows, `reference`). #}
 {% macro reference_fingerprint(relation, columns) -%}
     (
-        select md5(coalesce(string_agg(row_text, ';' order by row_text), ''))
+        select {{ md5_of_sorted('row_text') }}
         from (
-            select concat_ws('|'{% for c in columns %}, coalesce(cast({{ c }} as varchar), '~'){% endfor %}) as row_text
+            select concat_ws('|'{% for c in columns %}, coalesce(cast({{ c }} as {{ string_type() }}), '~'){% endfor %}) as row_text
             from {{ relation }}
         ) as reference_rows
     )

@@ -7,6 +7,8 @@ model renders for the linter as dbt renders it while parsing (``execute`` is Fal
   its own, before the others are known, so every project macro is first a stand-in that calls
   the real macro by name when it runs (dbt resolves macros at call time too).
 - ``env_var(name, default)``: the default (the linter does not read the environment).
+- ``adapter``: DuckDB's, the default target: ``dispatch`` finds ``duckdb__<name>``, else
+  ``default__<name>`` (macros/engine.sql); ``quote`` double-quotes.
 
 sqlfluff imports this package for every file it templates; Jinja's macro call is patched once
 per process. dbt never reads this folder (it is not one of dbt_project.yml's paths).
@@ -72,6 +74,20 @@ def _stand_in(name: str):
     return call
 
 
+class _DuckDBAdapter:
+    @jinja2.pass_context
+    def dispatch(self, context, name, macro_namespace=None):
+        macros = getattr(context.environment, "_sqlfluff_context", {})
+        for candidate in (f"duckdb__{name}", f"default__{name}"):
+            if candidate in macros:
+                return macros[candidate]
+        raise jinja2.UndefinedError(f"no duckdb__ or default__ implementation of {name!r}")
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+
+adapter = _DuckDBAdapter()
 globals()["return"] = _return
 for _name in sorted({m for f in MACROS.glob("*.sql") for m in re.findall(r"{%-?\s*macro\s+(\w+)", f.read_text())}):
     globals()[_name] = _stand_in(_name)

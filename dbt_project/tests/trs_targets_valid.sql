@@ -9,7 +9,7 @@ where not (
         and target_hours > 0 and valid_from is not null and (valid_to is null or valid_to >= valid_from)
     )
 union all
-select a.*, 'overlaps the row valid from ' || cast(b.valid_from as varchar) as broken
+select a.*, 'overlaps the row valid from ' || cast(b.valid_from as {{ string_type() }}) as broken
 from {{ ref('trs_targets') }} as a
 inner join {{ ref('trs_targets') }} as b
     on a.transport_mode = b.transport_mode
@@ -29,4 +29,7 @@ inner join (
     from {{ ref('trs_targets') }}
     group by transport_mode, declaration_type, valid_from
     having count(*) > 1
-) as twice using (transport_mode, declaration_type, valid_from)
+) as twice
+    on twice.transport_mode = t.transport_mode
+        and twice.declaration_type = t.declaration_type
+        and twice.valid_from = t.valid_from

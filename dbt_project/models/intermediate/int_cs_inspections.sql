@@ -33,7 +33,7 @@ select
     reference_date,
     customs_office,
     transport_mode,
-    cast(null as varchar) as import_type,
+    cast(null as {{ string_type() }}) as import_type,
     channel in ('yellow', 'red') or inspection_result is not null as is_inspected,
     coalesce(inspection_result = 'violation', false) as is_detected,
     cast(null as boolean) as is_critical_detected,

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='declaration_id',
         on_schema_change='fail'
@@ -55,10 +55,10 @@ milestones as (
         min(event_time) filter (where milestone = 'lodgement') as lodgement_at,
         min(event_time) filter (where milestone = 'acceptance') as acceptance_at,
         min(event_time) filter (where milestone = 'cs_channel') as cs_channel_at,
-        arg_max(event_detail, event_time) filter (where milestone = 'cs_channel') as channel,
+        max_by(event_detail, event_time) filter (where milestone = 'cs_channel') as channel,
         min(event_time) filter (where milestone = 'inspection_start') as inspection_start_at,
         max(event_time) filter (where milestone = 'inspection_end') as inspection_end_at,
-        arg_max(event_detail, event_time) filter (where milestone = 'inspection_end') as inspection_result,
+        max_by(event_detail, event_time) filter (where milestone = 'inspection_end') as inspection_result,
         min(event_time) filter (where milestone = 'oga_permit') as oga_permit_at,
         min(event_time) filter (where milestone = 'payment') as payment_at,
         max(event_time) filter (where milestone = 'release') as release_at,

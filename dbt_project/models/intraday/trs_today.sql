@@ -53,9 +53,9 @@ grouped as (
         end as grouping_set,
         count(*) filter (where is_released_today) as released,
         count(release_seconds) filter (where is_released_today) as released_timed,
-        quantile_cont(release_seconds, [0.5, 0.9]) filter (where is_released_today) as release_quantiles,
+        {{ exact_quantile('release_seconds', [0.5, 0.9]) }} filter (where is_released_today) as release_quantiles,
         count(*) filter (where is_waiting) as waiting,
-        quantile_cont(waiting_seconds, 0.5) filter (where is_waiting) as waiting_median_seconds,
+        {{ exact_quantile('waiting_seconds', 0.5) }} filter (where is_waiting) as waiting_median_seconds,
         max(waiting_seconds) filter (where is_waiting) as waiting_max_seconds,
         max(_refreshed_at) as source_refreshed_at
     from known
@@ -78,11 +78,11 @@ select
     grouping_set,
     released,
     released_timed,
-    round(release_quantiles[1] / 3600.0, 4) as median_release_hours,
-    round(release_quantiles[2] / 3600.0, 4) as p90_release_hours,
+    round({{ list_item('release_quantiles', 1) }} / 3600.0, 4) as median_release_hours,
+    round({{ list_item('release_quantiles', 2) }} / 3600.0, 4) as p90_release_hours,
     waiting,
-    round(waiting_median_seconds / 3600.0, 4) as waiting_median_age_hours,
-    round(waiting_max_seconds / 3600.0, 4) as waiting_max_age_hours,
+    {{ round_double(as_double('waiting_median_seconds') ~ ' / 3600.0', 4) }} as waiting_median_age_hours,
+    {{ round_double(as_double('waiting_max_seconds') ~ ' / 3600.0', 4) }} as waiting_max_age_hours,
     source_refreshed_at
 from grouped
 cross join as_of as a

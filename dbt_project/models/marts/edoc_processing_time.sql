@@ -15,8 +15,8 @@ stats as (
         count(processing_seconds) as processed,
         -- Exact: milliseconds summed as integers, divided once (macros/exact.sql).
         {{ exact_mean('processing_ms', 1000) }} as mean_seconds,
-        quantile_cont(processing_seconds, 0.5) as median_seconds,
-        quantile_cont(processing_seconds, 0.95) as p95_seconds,
+        {{ exact_quantile('processing_seconds', 0.5) }} as median_seconds,
+        {{ exact_quantile('processing_seconds', 0.95) }} as p95_seconds,
         max(_loaded_at) as source_loaded_at
     from documents
     group by period_start, document_type

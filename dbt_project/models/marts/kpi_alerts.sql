@@ -23,9 +23,10 @@ sla as (
         s.unit,
         case r.alert_rule when 'sla_below_basic' then s.basic_level else s.minimum_level end as threshold,
         cast(null as double) as baseline,
-        format(
-            '{} {}: {} {} misses the {} level {} {}',
-            coalesce(s.indicator_name, s.indicator_code), strftime(s.period_start, '%Y-%m'), round(s.measured_value, 2),
+        {{ text_format_function() }}(
+            {{ text_template('{} {}: {} {} misses the {} level {} {}') }},
+            coalesce(s.indicator_name, s.indicator_code), {{ format_time('s.period_start', '%Y-%m') }},
+            round(s.measured_value, 2),
             coalesce(s.unit, ''),
             case r.alert_rule when 'sla_below_basic' then 'basic' else 'minimum' end,
             case r.alert_rule when 'sla_below_basic' then s.basic_level else s.minimum_level end, coalesce(s.unit, '')
@@ -53,8 +54,8 @@ kpi as (
         k.unit,
         k.threshold_value as threshold,
         cast(null as double) as baseline,
-        format(
-            '{} {}: {} {} misses the KPI threshold {} {}',
+        {{ text_format_function() }}(
+            {{ text_template('{} {}: {} {} misses the KPI threshold {} {}') }},
             coalesce(k.kpi_name, k.kpi_code), k.year, round(k.actual_value, 2), coalesce(k.unit, ''),
             k.threshold_value, coalesce(k.unit, '')
         ) as message
@@ -92,7 +93,7 @@ trs_baselines as (
     inner join trs_months as b
         on
             b.declaration_type = m.declaration_type and b.transport_mode = m.transport_mode
-            and b.period_start >= m.period_start - to_months(r.baseline_months)
+            and b.period_start >= {{ months_before('m.period_start', 'r.baseline_months') }}
             and b.period_start < m.period_start
     group by all
 ),
@@ -110,9 +111,12 @@ trs as (
         'h' as unit,
         round(r.threshold * b.baseline_hours, 4) as threshold,
         round(b.baseline_hours, 4) as baseline,
-        format(
-            'Median release time of {} {} cargo in {}: {} h, over {} x its trailing {}-month median ({} h)',
-            b.declaration_type, b.transport_mode, strftime(b.period_start, '%Y-%m'), round(b.median_hours, 2),
+        {{ text_format_function() }}(
+            {{ text_template(
+                'Median release time of {} {} cargo in {}: {} h, over {} x its trailing {}-month median ({} h)'
+            ) }},
+            b.declaration_type, b.transport_mode, {{ format_time('b.period_start', '%Y-%m') }},
+            round(b.median_hours, 2),
             r.threshold, r.baseline_months, round(b.baseline_hours, 2)
         ) as message
     from trs_baselines as b
@@ -134,9 +138,10 @@ cs as (
         'ratio' as unit,
         r.threshold,
         cast(null as double) as baseline,
-        format(
-            'C/S hit rate ({}) in {}: {} %, under the floor of {} % ({} inspections)',
-            c.source, strftime(c.period_start, '%Y-%m'), round(100 * c.hit_rate, 2), round(100 * r.threshold, 2),
+        {{ text_format_function() }}(
+            {{ text_template('C/S hit rate ({}) in {}: {} %, under the floor of {} % ({} inspections)') }},
+            c.source, {{ format_time('c.period_start', '%Y-%m') }}, round(100 * c.hit_rate, 2),
+            round(100 * r.threshold, 2),
             c.inspections
         ) as message
     from {{ ref('cs_inspection_performance') }} as c
@@ -175,9 +180,9 @@ stale as (
         'h' as unit,
         f.warn_after_hours as threshold,
         cast(null as double) as baseline,
-        format(
-            '{}: last delivered {} UTC, {} days before the check, past its window of {}',
-            f.source, strftime(f.max_loaded_at, '%Y-%m-%d %H:%M'), round(f.age_hours / 24, 1), f.warn_after
+        {{ text_format_function() }}(
+            {{ text_template('{}: last delivered {} UTC, {} days before the check, past its window of {}') }},
+            f.source, {{ format_time('f.max_loaded_at', '%Y-%m-%d %H:%M') }}, round(f.age_hours / 24, 1), f.warn_after
         ) as message
     from latest_freshness as f
     inner join rules as r on r.alert_rule = 'source_stale'
@@ -198,7 +203,9 @@ breaches as (
 
 keyed as (
     select
-        concat_ws('|', alert_rule, indicator, subject, period_type, strftime(period_start, '%Y-%m-%d')) as alert_key,
+        concat_ws(
+            '|', alert_rule, indicator, subject, period_type, {{ format_time('period_start', '%Y-%m-%d') }}
+        ) as alert_key,
         *
     from breaches
 )

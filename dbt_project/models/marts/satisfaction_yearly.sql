@@ -9,12 +9,9 @@ with responses as (
 ),
 
 answers as (
-    unpivot (
-        select survey_year, segment, wave, respondent_id, columns('^q[0-9]{2}_')
-        from responses
-    )
-    on columns('^q[0-9]{2}_')
-    into name item value score
+    {{ unpivot_columns(
+        'responses', ['survey_year', 'segment', 'wave', 'respondent_id'], survey_items(), 'item', 'score'
+    ) }}
 ),
 
 scored as (

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['period_type', 'period_start'],
         on_schema_change='fail'
@@ -139,8 +139,8 @@ side_medians as (
 side_stats as (
     select
         t.*,
-        round(m.median_seconds / 3600.0, 4) as median_hours,
-        round(m.km_median_seconds / 3600.0, 4) as km_median_hours
+        {{ round_double(as_double('m.median_seconds') ~ ' / 3600.0', 4) }} as median_hours,
+        {{ round_double(as_double('m.km_median_seconds') ~ ' / 3600.0', 4) }} as km_median_hours
     from side_totals as t
     left join side_medians as m using ({{ side_keys | join(', ') }})
 ),

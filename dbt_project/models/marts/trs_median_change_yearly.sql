@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['year'],
         on_schema_change='fail'
@@ -162,11 +162,13 @@ compared as (
         m.transport_mode,
         m.grouping_set,
         cast(m.released as bigint) as released,
-        round(m.median_seconds / 3600.0, 4) as median_hours,
+        {{ round_double(as_double('m.median_seconds') ~ ' / 3600.0', 4) }} as median_hours,
         cast(m.year - 1 as integer) as base_year,
         cast(b.released as bigint) as base_released,
-        round(b.median_seconds / 3600.0, 4) as base_median_hours,
-        round(case when b.released is not null then m.like_for_like_median_seconds end / 3600.0, 4)
+        {{ round_double(as_double('b.median_seconds') ~ ' / 3600.0', 4) }} as base_median_hours,
+        {{ round_double(
+            as_double('case when b.released is not null then m.like_for_like_median_seconds end') ~ ' / 3600.0', 4
+        ) }}
             as like_for_like_median_hours,
         round(cv.covered_share, 6) as base_mix_covered_share,
         m.source_refreshed_at

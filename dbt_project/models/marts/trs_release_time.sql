@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['period_type', 'period_start'],
         on_schema_change='fail'
@@ -44,7 +44,7 @@ grouped as (
         count(*) filter (where release_seconds <= 48 * 3600) as within_48h,
         count(*) filter (where is_outlier) as outliers,
         count(*) filter (where outcome = 'still_waiting') as still_waiting,
-        quantile_cont(waiting_age_seconds, 0.5) as waiting_age_median_seconds,
+        {{ exact_quantile('waiting_age_seconds', 0.5) }} as waiting_age_median_seconds,
         count(*) filter (where outcome = 'release_not_logged') as release_not_logged,
         count(target_hours) as with_target,
         min(target_hours) as min_target_hours,
@@ -96,8 +96,8 @@ select
     {{ trs_quantile_hours(2) }} as p90_hours,
     {{ trs_quantile_hours(3) }} as p95_hours,
     {{ trs_stddev_hours() }} as stddev_hours,
-    round(g.min_seconds / 3600.0, 4) as min_hours,
-    round(g.max_seconds / 3600.0, 4) as max_hours,
+    {{ round_double(as_double('g.min_seconds') ~ ' / 3600.0', 4) }} as min_hours,
+    {{ round_double(as_double('g.max_seconds') ~ ' / 3600.0', 4) }} as max_hours,
     round(g.within_24h / nullif(g.n_seconds, 0), 6) as within_24h_share,
     round(g.within_48h / nullif(g.n_seconds, 0), 6) as within_48h_share,
     g.outliers,
@@ -107,10 +107,10 @@ select
     end as target_hours,
     round(g.within_target / nullif(g.released_with_target, 0), 6) as within_target_share,
     g.still_waiting,
-    round(g.waiting_age_median_seconds / 3600.0, 4) as still_waiting_median_age_hours,
+    {{ round_double(as_double('g.waiting_age_median_seconds') ~ ' / 3600.0', 4) }} as still_waiting_median_age_hours,
     g.release_not_logged,
-    round(km.km_median_seconds / 3600.0, 4) as km_median_hours,
-    round(km.km_p90_seconds / 3600.0, 4) as km_p90_hours,
+    {{ round_double(as_double('km.km_median_seconds') ~ ' / 3600.0', 4) }} as km_median_hours,
+    {{ round_double(as_double('km.km_p90_seconds') ~ ' / 3600.0', 4) }} as km_p90_hours,
     {{ targets_version }} as reference_version,
     g.source_refreshed_at
 from grouped as g

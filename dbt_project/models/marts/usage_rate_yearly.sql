@@ -5,6 +5,6 @@ select
     sum(sw_applications)::bigint as sw_applications,
     sum(all_applications)::bigint as all_applications,
     count(*) as agencies,
-    round(100.0 * sum(sw_applications) / nullif(sum(all_applications), 0), 2) as usage_rate_pct
+    round({{ hundred() }} * sum(sw_applications) / nullif(sum(all_applications), 0), 2) as usage_rate_pct
 from {{ ref('stg_usage__statistics') }}
 group by year

@@ -21,8 +21,9 @@ incident_periods as (
     select
         p.*,
         -- Service time of the period, minutes: calendar time (24 x 7), up to measured_until.
-        date_diff('minute', cast(p.window_start as timestamp), cast(p.measured_until as timestamp) + interval 1 day)
-            as service_minutes
+        {{ minutes_between(
+            'cast(p.window_start as timestamp)', 'cast(p.measured_until as timestamp) + interval 1 day'
+        ) }} as service_minutes
     from periods as p, incident_coverage as c
     where p.period_start >= c.first_month and p.period_start <= c.last_day
 ),
@@ -65,14 +66,11 @@ outages as (
             when f.incident_number is not null
                 then greatest(
                         0,
-                        date_diff(
-                            'minute',
-                            greatest(f.opened_at, cast(p.window_start as timestamp)),
-                            least(
-                                coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day),
-                                cast(p.measured_until as timestamp) + interval 1 day
-                            )
-                        )
+                        {{ minutes_between(
+                            'greatest(f.opened_at, cast(p.window_start as timestamp))',
+                            'least(coalesce(f.restored_at, cast(p.measured_until as timestamp) + interval 1 day),'
+                            ~ ' cast(p.measured_until as timestamp) + interval 1 day)'
+                        ) }}
                     )
         end as outage_minutes
     from incident_periods as p
@@ -86,7 +84,7 @@ outages as (
 availability as (
     select
         'AVAILABILITY' as indicator_code, period_type, period_start,
-        100.0
+        {{ hundred() }}
         * (any_value(service_minutes) - coalesce(sum(outage_minutes), 0))
         / any_value(service_minutes) as measured_value,
         count(incident_number) as observations,
@@ -105,16 +103,25 @@ restore as (
     group by all
 ),
 
+{#- Each indicator's columns; the others are NULL in its rows (timely has them all). #}
+{%- set measure_columns = [
+    'indicator_code', 'period_type', 'period_start', 'measured_value', 'observations', 'scheduled', 'on_time',
+    'late', 'open_at_period_end', 'delay_days', 'delay_weight', 'outage_minutes', 'service_minutes'] %}
+{%- set indicator_columns = {
+    'timely': measure_columns,
+    'edoc': measure_columns[:5],
+    'failure_cases': measure_columns[:5],
+    'availability': measure_columns[:5] + ['outage_minutes', 'service_minutes'],
+    'restore': measure_columns[:5]} %}
+
 measures as (
-    select * from timely
-    union all by name
-    select *, null::bigint as scheduled from edoc
-    union all by name
-    select *, null::bigint as scheduled from failure_cases
-    union all by name
-    select *, null::bigint as scheduled from availability
-    union all by name
-    select *, null::bigint as scheduled from restore
+    {%- for indicator, columns in indicator_columns.items() %}
+    select {{ columns_or_null(measure_columns, columns) }} -- noqa: LT05
+    from {{ indicator }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 )
 
 select

@@ -21,9 +21,11 @@ bounds as (
 ),
 
 months as (
-    select cast(g.generate_series as date) as period_start, b.as_of_date
-    from bounds as b,
-        generate_series(b.first_month, cast(date_trunc('month', b.as_of_date) as date), interval 1 month) as g
+    select g.period_start, b.as_of_date
+    from bounds as b
+    cross join lateral {{ month_series(
+        'b.first_month', "cast(date_trunc('month', b.as_of_date) as date)", 'period_start'
+    ) }} as g
     where b.first_month is not null
 ),
 

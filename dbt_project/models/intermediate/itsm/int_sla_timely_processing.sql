@@ -31,8 +31,8 @@ scored as (
             when r.request_number is null then null
             when r.completed_date is not null and r.completed_date <= r.due_date then 0
             when r.completed_date is not null and r.completed_date <= p.measured_until
-                then date_diff('day', r.due_date, r.completed_date)
-            else date_diff('day', r.due_date, p.measured_until)
+                then {{ days_between('r.due_date', 'r.completed_date') }}
+            else {{ days_between('r.due_date', 'p.measured_until') }}
         end as delay_days,
         r.completed_date is null or r.completed_date > p.measured_until as is_open_at_period_end
     from periods as p
@@ -51,7 +51,7 @@ select
     any_value(w.delay_weight) as delay_weight,
     case
         when count(s.request_number) > 0
-            then 100.0 * count(s.request_number) filter (where s.is_on_time)
+            then {{ hundred() }} * count(s.request_number) filter (where s.is_on_time)
                 / (count(s.request_number) + any_value(w.delay_weight) * coalesce(sum(s.delay_days), 0))
     end as measured_value
 from scored as s

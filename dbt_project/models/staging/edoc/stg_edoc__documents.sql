@@ -16,7 +16,7 @@ select
     processed_at,
     lower(status) as status,
     {{ milliseconds_between('received_at', 'processed_at') }} as processing_ms,
-    {{ milliseconds_between('received_at', 'processed_at') }} / 1000.0 as processing_seconds,
+    {{ as_double(milliseconds_between('received_at', 'processed_at')) }} / 1000.0 as processing_seconds,
     _source_file,
     _batch_id,
     _loaded_at

@@ -5,7 +5,7 @@ with delivered as (
     select
         *,
         regexp_extract(_source_file, '^itsm_service_requests_([a-z0-9]+)_', 1) as source_system,
-        strptime(regexp_extract(_source_file, '_(\d{8})\.', 1), '%Y%m%d')::date as export_date
+        {{ date_from_yyyymmdd("regexp_extract(_source_file, '_([0-9]{8})[.]', 1)") }} as export_date
     from {{ source('itsm', 'itsm_service_requests') }}
 ),
 

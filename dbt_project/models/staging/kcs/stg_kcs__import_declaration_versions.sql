@@ -3,8 +3,8 @@
 -- cs_inspection_performance recomputes the months of its earlier versions too.
 -- stg_kcs__import_declarations keeps the latest version only.
 select
-    "Declaration ID" as declaration_id,
-    "Date" as declaration_date,
+    {{ adapter.quote('Declaration ID') }} as declaration_id,
+    {{ adapter.quote('Date') }} as declaration_date,
     _source_file,
     _source_line,
     _batch_id,

@@ -4,18 +4,20 @@ with ranked as (
     select
         *,
         row_number() over (
-            partition by "Year", "Stage", "Cost type", "Item"
+            partition by
+                {{ adapter.quote('Year') }}, {{ adapter.quote('Stage') }},
+                {{ adapter.quote('Cost type') }}, {{ adapter.quote('Item') }}
             order by _loaded_at desc, _source_file desc, _source_line desc
         ) as version_rank
     from {{ source('ledger', 'sw_cost_ledger') }}
 )
 
 select
-    "Year" as year,
-    "Stage" as stage,
-    lower("Cost type") as cost_type,
-    "Item" as item,
-    "Amount (KRW)" as amount_krw,
+    {{ adapter.quote('Year') }} as year,
+    {{ adapter.quote('Stage') }} as stage,
+    lower({{ adapter.quote('Cost type') }}) as cost_type,
+    {{ adapter.quote('Item') }} as item,
+    {{ adapter.quote('Amount (KRW)') }} as amount_krw,
     _source_file,
     _batch_id,
     _loaded_at

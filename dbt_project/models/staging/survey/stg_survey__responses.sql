@@ -1,9 +1,11 @@
 -- One row per respondent and wave, from both delivery formats (CSV and XLSX exports of the
 -- same survey tool). A corrected re-delivery of a wave replaces the earlier version of each row.
+{%- set columns = ['respondent_id', 'wave', 'segment', 'response_date'] + survey_items()
+    + ['_source_file', '_source_line', '_batch_id', '_loaded_at'] %}
 with delivered as (
-    select *, 'csv' as source_format from {{ source('survey', 'satisfaction_survey_csv') }}
-    union all by name
-    select *, 'xlsx' as source_format from {{ source('survey', 'satisfaction_survey_xlsx') }}
+    select {{ columns | join(', ') }}, 'csv' as source_format from {{ source('survey', 'satisfaction_survey_csv') }}
+    union all
+    select {{ columns | join(', ') }}, 'xlsx' as source_format from {{ source('survey', 'satisfaction_survey_xlsx') }}
 ),
 
 ranked as (

@@ -10,7 +10,6 @@ on the spark target (dbt-spark, session method: in this process, one JVM for all
 
 from __future__ import annotations
 
-import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,16 +61,10 @@ def spark_target(home: Home):
         "SWPM_SPARK_SOURCES": str(sources_dir(home)),
         "SWPM_SPARK_WAREHOUSE": str(warehouse_dir(home)),
     }
-    previous = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    try:
+    from ingest.run.dbt import environment
+
+    with environment(**settings):
         yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def build(home: Home, export: bool = True):

@@ -7,8 +7,10 @@ depends on the project's files and the dbt target only, never on which home's wa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,22 @@ class DbtResult:
     def failures(self) -> list[dict]:
         # "no-op": exposures, which dbt build lists but has nothing to run for.
         return [n for n in self.nodes if n["status"] not in ("success", "pass", "skipped", "warn", "no-op")]
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """The dbt project's environment variables (read by env_var() in models and profiles) set for
+    the block, and put back as they were after it."""
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def kpi_models(project_dir: Path) -> list[str]:
@@ -174,15 +192,8 @@ def _build(home: Home, full_refresh: bool, unit_tests: bool) -> DbtResult:
         since = con.execute("SELECT max(loaded_through) FROM meta.dbt_builds").fetchone()[0]
         # Files recorded from here on are tested by the next build too (overlap, never a gap).
         loaded_through = con.execute("SELECT max(recorded_at) FROM meta.file_manifest").fetchone()[0]
-    previous = os.environ.get("SWPM_TESTS_SINCE")
-    os.environ["SWPM_TESTS_SINCE"] = since.isoformat(sep=" ") if since else ""
-    try:
+    with environment(SWPM_TESTS_SINCE=since.isoformat(sep=" ") if since else ""):
         result = run_dbt(home, "build", "--exclude", f"tag:{INTRADAY_TAG}", *args)
-    finally:
-        if previous is None:
-            os.environ.pop("SWPM_TESTS_SINCE", None)
-        else:
-            os.environ["SWPM_TESTS_SINCE"] = previous
     if loaded_through is not None:
         with connect(home) as con:
             con.execute(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Callable
 
 from ingest.config import Home
@@ -43,20 +42,15 @@ def build_today(home: Home, as_of: dt.datetime) -> dbt.DbtResult:
     """``dbt build --select +trs_today`` as of ``as_of`` (Korea time, naive): the model, what it
     reads, and their tests. The tests of the clearance tables check the rows loaded since the
     last nightly build, as the next night's will."""
-    saved = {k: os.environ.get(k) for k in (AS_OF_ENV, "SWPM_TESTS_SINCE")}
     with connect(home) as con:
         since = con.execute("SELECT max(loaded_through) FROM meta.dbt_builds").fetchone()[0]
-    os.environ[AS_OF_ENV] = as_of.replace(microsecond=0).isoformat(sep=" ")
-    os.environ["SWPM_TESTS_SINCE"] = since.isoformat(sep=" ") if since else ""
-    try:
+    settings = {
+        AS_OF_ENV: as_of.replace(microsecond=0).isoformat(sep=" "),
+        "SWPM_TESTS_SINCE": since.isoformat(sep=" ") if since else "",
+    }
+    with dbt.environment(**settings):
         # Cautious: only the tests of the selected models, not those that also read a nightly mart.
         return dbt.run_dbt(home, "build", "--select", f"+{MODEL}", "--indirect-selection", "cautious")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def publish_today(home: Home, batch_id: str) -> dict:

@@ -185,9 +185,9 @@ bi-bundle: $(BIN)/.synced
 test-bi: $(BIN)/.synced $(BI_VENV)/.synced chromium
 	SWPM_SUPERSET_BIN=$(BI_VENV)/bin $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m bi $(TEST_ARGS)
 
-# The reliability suite (marker `reliability`: tests/test_reliability.py, tests/test_disk_full.py):
+# The reliability suite (marker `reliability`: tests/test_reliability.py, tests/test_crash_recovery.py, tests/test_disk_full.py):
 # the same data through other orders, kills, two runs at once, rebuilds, a real full disk. About
-# 3 CPU minutes, so not part of `make test`; .ci/run runs it after.
+# 5 CPU minutes, so not part of `make test`; .ci/run runs it after.
 test-reliability: $(BIN)/.synced
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m reliability tests/ $(TEST_ARGS)
 

@@ -41,7 +41,7 @@ def _write_sample(landing: Path) -> None:
 MODULE_MARKS = {
     "test_bench_smoke": ("slow",),
     "test_bsc": ("slow",),
-    "test_crash_recovery": ("slow",),
+    "test_crash_recovery": ("slow", "reliability"),
     "test_disk_full": ("slow", "reliability"),
     "test_cs_inspection": ("slow",),
     "test_dag_integrity": ("airflow",),

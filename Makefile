@@ -20,6 +20,10 @@ export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Every environment installed with its bytecode: where PYTHONDONTWRITEBYTECODE is set (as here),
+# each process (Airflow task, dbt or GX start, Superset) would otherwise compile its imports
+# again, about 10 s of CPU per process for GX and dbt alone (docs/development.md#bytecode).
+export UV_COMPILE_BYTECODE := 1
 
 # The demo's sample world: 2006 (Single Window launch) to 2018, the first day of every month
 # (continuous monthly series), 500 declarations a day (156 nightly drops, 312 files).
@@ -63,12 +67,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-# The project environment, exactly as locked in uv.lock. --compile-bytecode: every process
-# (each Airflow task, each dbt or GX start) otherwise compiles its imports again wherever
-# PYTHONDONTWRITEBYTECODE is set, as on CI: about 10 s of CPU per process for GX and dbt alone.
+# The project environment, exactly as locked in uv.lock.
 $(BIN)/.synced: $(UV) pyproject.toml uv.lock
 	@echo ">> installing the locked environment into .venv/"
-	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
 $(AIRFLOW_HOME)/airflow.db: $(BIN)/.synced
@@ -156,7 +158,7 @@ BI_ENV = SUPERSET_HOME=$(BI_HOME) SUPERSET_CONFIG_PATH=$(CURDIR)/bi/superset_con
 
 $(BI_VENV)/.synced: $(UV) bi/superset/pyproject.toml bi/superset/uv.lock
 	@echo ">> installing the locked Superset environment into bi/superset/.venv/"
-	UV_PROJECT_ENVIRONMENT=$(BI_VENV) $(UV) sync --frozen --compile-bytecode --no-dev --project bi/superset --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(BI_VENV) $(UV) sync --frozen --no-dev --project bi/superset --python $(PYTHON)
 	@touch $@
 
 bi-install: $(BI_VENV)/.synced
@@ -202,7 +204,7 @@ test-airflow: $(BIN)/.synced
 SPARK_VENV := $(CURDIR)/.venv-spark
 $(SPARK_VENV)/.synced: $(UV) pyproject.toml uv.lock
 	@echo ">> installing the locked environment with the spark group into .venv-spark/"
-	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --compile-bytecode --group spark --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --group spark --python $(PYTHON)
 	@touch $@
 
 java:

@@ -250,3 +250,37 @@ def test_door_suites_are_typed_expectations_and_an_unknown_type_fails_clearly():
     assert any(isinstance(e, gx.expectations.ExpectColumnValuesToNotBeNull) for e in suite.expectations)
     with pytest.raises(UnknownExpectation, match="suite 'door': unknown expectation type 'expect_column_to_be_tidy'"):
         build_suite("door", [*configs, {"type": "expect_column_to_be_tidy", "kwargs": {"column": "x"}}])
+
+
+def _decl(day: int, first: int, n: int = 3) -> str:
+    rows = [f"IM2006010{day}{first + i:07d},IMPORT,AIR,040,BR00001,N,N,N,{1000 + i}" for i in range(n)]
+    return DECL_HEADER + "\n" + "\n".join(rows) + "\n"
+
+
+def test_door_checks_run_ahead_in_batches_give_each_file_its_own_verdict(home, tmp_path, monkeypatch):
+    """The night checks files ahead of their load, several at once (ingest/landing/door_ahead.py):
+    a breach in one file of a batch, and a key repeated across two files (unique within each),
+    give the outcomes and messages of loading each file alone."""
+    from ingest.config import Home
+    from ingest.landing import door_ahead
+
+    texts = {d: _decl(d, d * 10) for d in range(1, 10)}
+    texts[4] = texts[4].replace("IMPORT,AIR", "IMPORT,SHIP", 1)  # out of contract, line 2
+    texts[9] = texts[9] + texts[8].splitlines()[1] + "\n"  # day 8's first key again: fine per file
+    alone = Home.resolve(tmp_path / "alone").ensure()
+    for target in (home, alone):
+        for d, text in texts.items():
+            _gz(target.landing / f"clearance_declarations_2006010{d}.csv.gz", text)
+    calls = []
+    real = door_ahead.verdict_of
+    monkeypatch.setattr(door_ahead, "verdict_of", lambda table, *a: calls.append(table.num_rows) or real(table, *a))
+    together = pipeline.load(home, "b1")
+    one_by_one = [load_file(alone, p, "b1") for p in discover(alone)]
+    said = [(o.file_name, o.status, o.reason_code, o.message) for o in together]
+    assert said == [(o.file_name, o.status, o.reason_code, o.message) for o in one_by_one]
+    assert [s for _, s, _, _ in said].count("quarantined") == 1
+    assert "SHIP" in together[3].message and "line(s) [2]" in together[3].message
+    assert [s for _, s, _, _ in said[7:]] == ["loaded", "loaded"]
+    # Batches of 1, 2, 4 and 2 files: days 4-7 fail as a batch (day 4), days 8-9 too (the key
+    # repeated across them), so their files are checked one by one; the others pass whole.
+    assert calls == [3, 6, 12, 3, 3, 3, 3, 7, 3, 4], calls

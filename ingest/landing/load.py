@@ -17,6 +17,11 @@ Rules (the same for every source kind, driven by its contract):
   file version is kept in ``archive/`` and the manifest's record in its journal, so that
   ``swpm rebuild`` can rebuild a lost warehouse (ingest/landing/archive.py).
 - One writer at a time: each file loads under the home's writer lock (ingest/run/lock.py).
+
+Several files (``load_files``: a night's, a load task's group) load in turn through one
+warehouse connection, while a worker thread runs the Great Expectations checks of the next
+files ahead (ingest/landing/door_ahead.py): a verdict the same as checking the file on its own,
+used only for the same content and the same rows.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,9 +41,10 @@ from ingest import crashpoints
 from ingest.config import PRIVATE_FILE, Home
 from ingest.files import sha256_of
 from ingest.landing import archive, pseudonymise
-from ingest.landing.checks import check_types, delivered_arrow, door_check, quote_ident, typed_sql
+from ingest.landing.checks import check_types, delivered_arrow, quote_ident, typed_sql
 from ingest.landing.contracts import Contract, contract_for
 from ingest.landing.discover import discover, safe_landing_path
+from ingest.landing.door_ahead import DoorAhead, DoorVerdict, verdict_of
 from ingest.landing.outcome import FileOutcome, Rejected, utc_now
 from ingest.landing.quarantine import (
     finish_quarantine_move,
@@ -48,7 +56,7 @@ from ingest.landing.read import check_header, read_text_rows
 from ingest.run.lock import home_lock
 from ingest.warehouse import connect
 
-__all__ = ["FileOutcome", "LoadFailed", "Rejected", "discover", "load_file", "sha256_of"]
+__all__ = ["FileOutcome", "LoadFailed", "Rejected", "discover", "load_file", "load_files", "sha256_of"]
 
 
 class LoadFailed(RuntimeError):
@@ -106,16 +114,33 @@ def load_file(
     loaded_at: dt.datetime | None = None,
     recorded_at: dt.datetime | None = None,
     journal: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
+    checked_ahead: Callable[[], DoorVerdict | None] | None = None,
+    gx_worker: ThreadPoolExecutor | None = None,
 ) -> FileOutcome:
     """Check one landed file and load it, or set it aside; leaves a manifest entry, except for
     a file that is no longer there (another run took it). ``as_name``, ``loaded_at``,
     ``recorded_at`` and ``journal`` are for ``swpm rebuild``, which reloads a kept file version
-    under its delivered name and its first load time."""
+    under its delivered name and its first load time. ``con``, ``checked_ahead`` and
+    ``gx_worker`` are ``load_files``'s: its open warehouse connection, this file's door verdict
+    computed ahead (``DoorAhead.verdict``), and the thread that runs GX."""
     path = Path(path)
     with home_lock(home, what=f"load {as_name or path.name}", batch_id=batch_id):
         committed: dict = {}
         try:
-            outcome, record = _load_file(home, path, batch_id, as_name, loaded_at, recorded_at, committed)
+            with contextlib.ExitStack() as stack:
+                if con is None:
+                    con = stack.enter_context(connect(home, create=as_name is not None))
+                if gx_worker is None:
+                    gx_worker = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+                try:
+                    outcome, record = _load_file(
+                        home, con, path, batch_id, as_name, loaded_at, recorded_at, committed, checked_ahead, gx_worker
+                    )
+                except BaseException:
+                    with contextlib.suppress(duckdb.Error):  # a shared connection goes on to the next file
+                        con.execute("ROLLBACK")
+                    raise
         except (OSError, duckdb.Error) as exc:  # a full disk fails DuckDB's commit as a TransactionException
             if committed:  # e.g. closing the connection after the commit, on a full disk
                 raise LoadFailed(
@@ -145,8 +170,28 @@ def _disk_hint(home: Home, exc: Exception) -> str:
     return ""
 
 
+def load_files(home: Home, paths: Iterable[Path | str], batch_id: str) -> Iterator[FileOutcome]:
+    """Load files in turn, each as ``load_file`` does (its own checks, transaction and outcome),
+    through one warehouse connection, under one hold of the writer lock, with the GX checks of
+    the next files run ahead while one loads (ingest/landing/door_ahead.py). Yields each file's
+    outcome as it is recorded."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return
+    with (
+        home_lock(home, what=f"load {len(paths)} files", batch_id=batch_id),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="swpm-gx") as gx_worker,
+        connect(home) as con,
+    ):
+        ahead = DoorAhead(home, paths, gx_worker)
+        for i, path in enumerate(paths):
+            yield load_file(
+                home, path, batch_id, con=con, checked_ahead=functools.partial(ahead.verdict, i), gx_worker=gx_worker
+            )
+
+
 def _load_file(
-    home, path: Path, batch_id, as_name, loaded_at, recorded_at, committed: dict
+    home, con, path: Path, batch_id, as_name, loaded_at, recorded_at, committed: dict, checked_ahead, gx_worker
 ) -> tuple[FileOutcome, dict | None]:
     """The outcome, and the manifest record it committed (None when nothing was recorded);
     ``committed`` gets the status once the record is committed."""
@@ -169,11 +214,10 @@ def _load_file(
                 message=rej.message,
                 sha256=sha256_of(path) if path.is_file() else "-",
             )
-            with connect(home) as con:
-                size = path.stat().st_size if path.is_file() else 0
-                record = record_outcome(con, outcome, size, None, batch_id)
-                committed["status"] = outcome.status
-                return outcome, record
+            size = path.stat().st_size if path.is_file() else 0
+            record = record_outcome(con, outcome, size, None, batch_id)
+            committed["status"] = outcome.status
+            return outcome, record
         _make_private(path)
 
     sha = sha256_of(path)
@@ -185,112 +229,135 @@ def _load_file(
     # leave the file in landing/ for the next run.
     secret = pseudonymise.key() if contract and any(c.pseudonymise for c in contract.columns) else None
 
-    with connect(home, create=restoring) as con:
-        seen = con.execute(
-            "SELECT file_name, status FROM meta.file_manifest WHERE sha256 = $sha AND status = 'loaded'",
-            {"sha": sha},
-        ).fetchall()
-        if con.execute(
-            "SELECT 1 FROM meta.file_manifest WHERE file_name = $n AND sha256 = $s", {"n": name, "s": sha}
-        ).fetchone():
-            if not restoring:
-                finish_quarantine_move(home, con, name, sha, path)
-            return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded"), None
-        in_transaction = False
-        repeats = 0
-        rows_at = loaded_at or utc_now()
-        try:
-            if contract is None:
-                raise Rejected(
-                    "unknown_source",
-                    f"{name}: no landing contract claims this file name; "
-                    "rename it to a documented pattern (docs/landing-contracts.md) or add a contract.",
-                )
-            if seen:
-                raise Rejected(
-                    "duplicate_content",
-                    f"{name}: same content (sha256 {sha[:12]}...) as "
-                    f"{seen[0][0]}, which is already loaded; nothing to do unless a different "
-                    "file was meant to be sent.",
-                )
-            check_header(path, contract)
-            read_text_rows(con, path, contract)
-            outcome.rows_landed = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
-            if outcome.rows_landed == 0 and not contract.may_be_empty:
-                raise Rejected(
-                    "header_only",
-                    f"{name}: header but no rows, and the {contract.source_kind} contract does not allow an "
-                    "empty delivery (may_be_empty); ask the sender to export again, or declare the source "
-                    "may_be_empty if it can have quiet days.",
-                    0,
-                )
-            if outcome.rows_landed == 0:
-                outcome.reason_code = "quiet_day"
-                outcome.message = "header and no rows: a quiet day (the contract allows an empty delivery)"
-                con.execute("BEGIN")
-            else:
-                repeats = set_aside_exact_duplicates(con, home, contract, name, sha)
-                _check_and_insert(con, contract, name, sha, batch_id, secret, rows_at)
-            in_transaction = True
-        except Rejected as rej:
-            if in_transaction:
-                con.execute("ROLLBACK")
-            withhold_pseudonymised(con, contract, rej)
-            outcome.status = "quarantined"
-            outcome.reason_code, outcome.message, outcome.details = rej.code, rej.message, rej.details
-            if rej.rows_landed is not None:
-                outcome.rows_landed = rej.rows_landed
-            outcome.rows_quarantined = outcome.rows_landed or 0
-            (home.quarantine / f"{name}.rows.reason.json").unlink(missing_ok=True)
-            outcome.quarantine_path = str(quarantine_file(home, path, sha, rej, name=name))
-            crashpoints.reached("quarantine:after_copy")
-            con.execute("BEGIN")
-            record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at)
-            con.execute("COMMIT")
-            committed["status"] = outcome.status
-            if path.parent == home.landing.resolve():
-                crashpoints.reached("quarantine:before_unlink")
-                path.unlink(missing_ok=True)
-            return outcome, record
-
-        outcome.rows_loaded = outcome.rows_landed - repeats
-        outcome.rows_quarantined = repeats
-        if repeats:
-            outcome.reason_code = "duplicate_rows"
-            outcome.message = (
-                f"{repeats} exact repeat(s) of earlier rows set aside (quarantine/{name}.rows.reason.json)"
+    seen = con.execute(
+        "SELECT file_name, status FROM meta.file_manifest WHERE sha256 = $sha AND status = 'loaded'",
+        {"sha": sha},
+    ).fetchall()
+    if con.execute(
+        "SELECT 1 FROM meta.file_manifest WHERE file_name = $n AND sha256 = $s", {"n": name, "s": sha}
+    ).fetchone():
+        if not restoring:
+            finish_quarantine_move(home, con, name, sha, path)
+        return FileOutcome(name, "skipped", outcome.source_kind, sha, message="already recorded"), None
+    in_transaction = False
+    repeats = 0
+    rows_at = loaded_at or utc_now()
+    try:
+        if contract is None:
+            raise Rejected(
+                "unknown_source",
+                f"{name}: no landing contract claims this file name; "
+                "rename it to a documented pattern (docs/landing-contracts.md) or add a contract.",
             )
-        # The version is kept before the commit: a load that cannot keep its file loads nothing.
-        kept = archive.archive_file(home, path, name, sha)
-        record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at, rows_at, kept)
-        crashpoints.reached("load:before_commit")
+        if seen:
+            raise Rejected(
+                "duplicate_content",
+                f"{name}: same content (sha256 {sha[:12]}...) as "
+                f"{seen[0][0]}, which is already loaded; nothing to do unless a different "
+                "file was meant to be sent.",
+            )
+        check_header(path, contract)
+        read_text_rows(con, path, contract)
+        outcome.rows_landed = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
+        if outcome.rows_landed == 0 and not contract.may_be_empty:
+            raise Rejected(
+                "header_only",
+                f"{name}: header but no rows, and the {contract.source_kind} contract does not allow an "
+                "empty delivery (may_be_empty); ask the sender to export again, or declare the source "
+                "may_be_empty if it can have quiet days.",
+                0,
+            )
+        if outcome.rows_landed == 0:
+            outcome.reason_code = "quiet_day"
+            outcome.message = "header and no rows: a quiet day (the contract allows an empty delivery)"
+            con.execute("BEGIN")
+        else:
+            repeats = set_aside_exact_duplicates(con, home, contract, name, sha)
+            # A verdict checked ahead saw every delivered row: with repeats set aside, check again.
+            ahead = None if repeats else checked_ahead
+            _check_and_insert(con, contract, name, sha, batch_id, secret, rows_at, gx_worker, ahead)
+        in_transaction = True
+    except Rejected as rej:
+        if in_transaction:
+            con.execute("ROLLBACK")
+        withhold_pseudonymised(con, contract, rej)
+        outcome.status = "quarantined"
+        outcome.reason_code, outcome.message, outcome.details = rej.code, rej.message, rej.details
+        if rej.rows_landed is not None:
+            outcome.rows_landed = rej.rows_landed
+        outcome.rows_quarantined = outcome.rows_landed or 0
+        (home.quarantine / f"{name}.rows.reason.json").unlink(missing_ok=True)
+        outcome.quarantine_path = str(quarantine_file(home, path, sha, rej, name=name))
+        crashpoints.reached("quarantine:after_copy")
+        con.execute("BEGIN")
+        record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at)
         con.execute("COMMIT")
         committed["status"] = outcome.status
-        con.execute("DROP TABLE IF EXISTS delivered")
+        if path.parent == home.landing.resolve():
+            crashpoints.reached("quarantine:before_unlink")
+            path.unlink(missing_ok=True)
+        return outcome, record
+
+    outcome.rows_loaded = outcome.rows_landed - repeats
+    outcome.rows_quarantined = repeats
+    if repeats:
+        outcome.reason_code = "duplicate_rows"
+        outcome.message = f"{repeats} exact repeat(s) of earlier rows set aside (quarantine/{name}.rows.reason.json)"
+    # The version is kept before the commit: a load that cannot keep its file loads nothing.
+    kept = archive.archive_file(home, path, name, sha)
+    record = record_outcome(con, outcome, size, data_date, batch_id, recorded_at, rows_at, kept)
+    crashpoints.reached("load:before_commit")
+    con.execute("COMMIT")
+    committed["status"] = outcome.status
+    con.execute("DROP TABLE IF EXISTS delivered")
     return outcome, record
 
 
-def _check_and_insert(con, contract: Contract, name: str, sha: str, batch_id: str, secret, loaded_at) -> None:
+def _check_and_insert(
+    con,
+    contract: Contract,
+    name: str,
+    sha: str,
+    batch_id: str,
+    secret,
+    loaded_at,
+    gx_worker,
+    ahead: Callable[[], DoorVerdict | None] | None,
+) -> None:
     """The type checks and the contract's GX suite, then the rows into raw, in a transaction
     left open on return (nothing inserted on a Rejected). GX checks the frame in a worker thread
     (pandas work, holding the GIL) while DuckDB, which releases it, checks the types and writes
-    the rows; the transaction commits only after both passed."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        door = pool.submit(door_check, delivered_arrow(con, contract), contract, name)
-        try:
-            check_types(con, contract, name)
-            con.execute("BEGIN")
-            try:
-                _insert_rows(con, contract, name, sha, batch_id, secret, loaded_at)
-                door.result()
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
-        finally:
-            # GX's verdict comes first, as when it ran before the type checks: its Rejected
-            # takes the place of one the type checks raised.
-            door.result()
+    the rows; the transaction commits only after both passed. ``ahead``: this file's verdict
+    computed ahead, used when it is of this very content."""
+    checking = None
+    if ahead is None:
+        checking = gx_worker.submit(verdict_of, delivered_arrow(con, contract), contract, name, sha)
+
+    def verdict() -> DoorVerdict:
+        nonlocal checking
+        if checking is None:
+            known = ahead()
+            if known is not None and known.sha256 == sha:
+                return known
+            checking = gx_worker.submit(verdict_of, delivered_arrow(con, contract), contract, name, sha)
+        return checking.result()
+
+    try:
+        check_types(con, contract, name)
+    except Rejected as typed:
+        # GX's verdict comes first, as when it ran before the type checks: its Rejected
+        # takes the place of one the type checks raised.
+        raise verdict().rejected or typed from None
+    con.execute("BEGIN")
+    try:
+        _insert_rows(con, contract, name, sha, batch_id, secret, loaded_at)
+        rejected = verdict().rejected
+        if rejected is not None:
+            raise rejected
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 def _insert_rows(con, contract: Contract, name: str, sha: str, batch_id: str, secret, loaded_at) -> None:

@@ -42,27 +42,25 @@ def groups(home: Home, until: dt.date | None = None, kinds: Iterable[str] | None
 
 
 def load_group(home: Home, group: dict, batch_id: str, log: Callable[[str], None] = print) -> dict:
-    """Load each file of one group (``ingest.landing.load.load_file``: checked whole, loaded in one
-    transaction or quarantined), under one hold of the home's writer lock; a file already recorded, e.g. by
-    an earlier try of the same task, is skipped. The per-file outcomes, for the task's result."""
-    from ingest.landing.load import load_file
-    from ingest.run.lock import home_lock
+    """Load each file of one group (``ingest.landing.load.load_files``: each checked whole, loaded
+    in its own transaction or quarantined) through one warehouse connection, under one hold of
+    the home's writer lock; a file already recorded, e.g. by an earlier try of the same task, is
+    skipped. The per-file outcomes, for the task's result."""
+    from ingest.landing.load import load_files
 
     files = group["files"]
     outcomes = []
-    with home_lock(home, what=f"load {group['label']}", batch_id=batch_id):  # the group as one writer
-        for i, path in enumerate(files, 1):
-            outcome = load_file(home, path, batch_id)
-            log(f"[{i}/{len(files)}] {describe(outcome)}")
-            outcomes.append(
-                {
-                    "file": outcome.file_name,
-                    "status": outcome.status,
-                    "rows_loaded": outcome.rows_loaded,
-                    "rows_quarantined": outcome.rows_quarantined,
-                    "reason_code": outcome.reason_code,
-                }
-            )
+    for i, outcome in enumerate(load_files(home, files, batch_id), 1):
+        log(f"[{i}/{len(files)}] {describe(outcome)}")
+        outcomes.append(
+            {
+                "file": outcome.file_name,
+                "status": outcome.status,
+                "rows_loaded": outcome.rows_loaded,
+                "rows_quarantined": outcome.rows_quarantined,
+                "reason_code": outcome.reason_code,
+            }
+        )
     counts = {s: sum(o["status"] == s for o in outcomes) for s in ("loaded", "quarantined", "skipped")}
     return {"source_kind": group["source_kind"], "files": len(outcomes), **counts, "outcomes": outcomes}
 

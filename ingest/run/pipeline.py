@@ -55,14 +55,13 @@ def load(
     progress: Callable[[int, int, FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
     from ingest.landing.discover import discover
-    from ingest.landing.load import load_file
+    from ingest.landing.load import load_files
 
     with home_lock(home, what="load", batch_id=batch_id):
         recover(home)
         files = discover(home, until=until)
         outcomes = []
-        for i, path in enumerate(files, 1):
-            outcome = load_file(home, path, batch_id)
+        for i, outcome in enumerate(load_files(home, files, batch_id), 1):
             outcomes.append(outcome)
             if progress:
                 progress(i, len(files), outcome)

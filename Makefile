@@ -47,7 +47,7 @@ ifeq ($(strip $(SWPM_PSEUDONYM_KEY)),)
 export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
-.PHONY: help setup demo demo-world airflow test test-airflow test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
+.PHONY: help setup demo demo-world airflow test test-airflow test-bench test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
 .PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
@@ -56,6 +56,7 @@ help:
 	@echo "make test-airflow  the tests under the real Airflow scheduler (not part of make test)"
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
 	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
+	@echo "make test-bench  the benchmark end to end at a tiny scale, no timings (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
@@ -192,6 +193,11 @@ test-bi: $(BIN)/.synced $(BI_VENV)/.synced chromium
 # 5 CPU minutes, so not part of `make test`; .ci/run runs it after.
 test-reliability: $(BIN)/.synced
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup -m reliability tests/ $(TEST_ARGS)
+
+# The benchmark's smoke run (marker `bench`: tests/test_bench_smoke.py): bench/run.py end to end
+# at a tiny scale, every section run and its counts reconciled; no timings. Not part of `make test`.
+test-bench: $(BIN)/.synced
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m bench tests/ $(TEST_ARGS)
 
 # The tests under the real Airflow scheduler (marker `scheduler`; tests/test_scheduler*.py): one
 # local deployment for the session, in a temporary home on a free port. Not part of `make test`.

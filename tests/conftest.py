@@ -39,7 +39,7 @@ def _write_sample(landing: Path) -> None:
 # Markers by module (pyproject.toml lists them): `-m "not slow"` is the quick loop, without the
 # modules that build warehouses or run whole pipelines.
 MODULE_MARKS = {
-    "test_bench_smoke": ("slow",),
+    "test_bench_smoke": ("slow", "bench"),
     "test_bsc": ("slow",),
     "test_crash_recovery": ("slow", "reliability"),
     "test_disk_full": ("slow", "reliability"),
@@ -62,12 +62,12 @@ MODULE_MARKS = {
     "test_scheduler_intraday": ("slow", "airflow", "scheduler"),
 }
 # Suites kept out of `make test`, each with its own make target that .ci/run runs after it: the
-# real Airflow scheduler (`make test-airflow`), a real Superset server (`make test-bi`), whole
-# homes through kills, overlapping runs, rebuilds and a full disk (`make test-reliability`),
-# the same marts on Apache Spark (`make test-spark`).
+# benchmark's own smoke run (`make test-bench`), the real Airflow scheduler (`make test-airflow`),
+# a real Superset server (`make test-bi`), whole homes through kills, overlapping runs, rebuilds
+# and a full disk (`make test-reliability`), the same marts on Apache Spark (`make test-spark`).
 # Their tests run only when the marker expression names the suite (`-m bi`), never in
 # `make test`, a bare `pytest` or another `-m`.
-SEPARATE_SUITES = ("bi", "reliability", "scheduler", "spark")
+SEPARATE_SUITES = ("bench", "bi", "reliability", "scheduler", "spark")
 
 
 def _separate_suite(item, markexpr: str) -> str | None:

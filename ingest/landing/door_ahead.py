@@ -85,6 +85,8 @@ class DoorAhead:
     def verdict(self, index: int) -> DoorVerdict | None:
         """File ``index``'s verdict (waits for its batch), None when the load must check it."""
         while index not in self._batch_of:
+            if self._next >= len(self.paths):
+                return None
             self._submit_next()
         batch = self._batch_of[index]
         if batch + 1 == len(self._batches) and self._next < len(self.paths):

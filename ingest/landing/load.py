@@ -126,6 +126,11 @@ def load_file(
     computed ahead (``DoorAhead.verdict``), and the thread that runs GX."""
     path = Path(path)
     with home_lock(home, what=f"load {as_name or path.name}", batch_id=batch_id):
+        if not os.path.lexists(path):
+            # Listed by a discovery, then loaded or set aside by another run before this one got
+            # the lock: nothing to do, and nothing to record (the warehouse is not even opened).
+            message = "no longer in landing/: another run loaded or set it aside"
+            return FileOutcome(as_name or path.name, "skipped", message=message)
         committed: dict = {}
         try:
             with contextlib.ExitStack() as stack:
@@ -198,10 +203,6 @@ def _load_file(
     home.ensure()
     name = as_name or path.name
     restoring = as_name is not None
-    if not os.path.lexists(path):
-        # Listed by a discovery, then loaded or set aside by another run before this one got the
-        # lock: nothing to do, and nothing to record.
-        return FileOutcome(name, "skipped", message="no longer in landing/: another run loaded or set it aside"), None
     if not restoring:
         try:
             path = safe_landing_path(home, path)

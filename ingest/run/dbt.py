@@ -146,6 +146,11 @@ def _run_dbt(home: Home, command: str, *args: str, raise_on_failure: bool = True
         pass
     paths = _prepare(home)
     cli = command.split() + paths + list(args)
+    if command == "build" and "--write-json" not in args:
+        # dbt's JSON artifacts (manifest.json, run_results.json) cost about a quarter of a build
+        # of a small night. Each node's result is in the returned DbtResult (the run log, the
+        # build task's result); the report's `docs generate` writes the manifest for dbt docs.
+        cli.append("--no-write-json")
     reuse = command != "parse" and not any(a.split("=")[0] in _PARSE_FLAGS for a in args)
     with writer_lock(home):
         try:

@@ -14,7 +14,9 @@ a worker thread reads the next files into an in-memory DuckDB and validates them
 - A suite with any other expectation type is validated file by file.
 
 A verdict holds for one content (sha256) and the rows as delivered; the load uses it only for
-those (not after setting repeated rows aside) and otherwise checks the file itself.
+those (not after setting repeated rows aside) and otherwise checks the file itself. A file over
+``AHEAD_MAX_BYTES`` is not read ahead: reading it twice would cost more than GX's fixed cost, so
+the load checks it on the rows it read, GX beside DuckDB's checks, as for a file on its own.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ingest.landing.read import check_header, read_text_rows
 
 BATCH_FILES = 32
 BATCH_ROWS = 250_000
+AHEAD_MAX_BYTES = 256 << 10  # a nightly file of the sample world is 10-100 kB, a real day's 0.6-3.4 MB
 # Expectations that pass on a batch only if they pass on each of its files.
 BATCHABLE = {
     "expect_table_columns_to_match_ordered_list",  # every frame is built with the contract's columns
@@ -77,13 +80,18 @@ class DoorAhead:
     thread that runs Great Expectations for the load (GX is not run from two threads at once)."""
 
     def __init__(self, home: Home, paths: list[Path], worker: ThreadPoolExecutor):
-        self.home, self.paths, self.worker = home, paths, worker
+        self.home, self.worker = home, worker
+        self.paths = [p for p in paths if _small(p)]  # the files read ahead, in load order
+        self._position = {p: i for i, p in enumerate(self.paths)}
         self._batches: list[Future] = []  # batch k: {file index: verdict or None}
         self._batch_of: dict[int, int] = {}
         self._next = 0  # first file not yet in a batch
 
-    def verdict(self, index: int) -> DoorVerdict | None:
-        """File ``index``'s verdict (waits for its batch), None when the load must check it."""
+    def verdict(self, path: Path) -> DoorVerdict | None:
+        """The file's verdict (waits for its batch), None when the load must check it itself."""
+        index = self._position.get(path)
+        if index is None:
+            return None
         while index not in self._batch_of:
             if self._next >= len(self.paths):
                 return None
@@ -138,6 +146,13 @@ class DoorAhead:
         if table.num_rows == 0:
             return None
         return _Delivered(index, path.name, sha, contract, table)
+
+
+def _small(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= AHEAD_MAX_BYTES
+    except OSError:
+        return False
 
 
 def _rows(run: list[_Delivered]) -> int:

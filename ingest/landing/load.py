@@ -183,16 +183,26 @@ def load_files(home: Home, paths: Iterable[Path | str], batch_id: str) -> Iterat
     paths = [Path(p) for p in paths]
     if not paths:
         return
-    with (
-        home_lock(home, what=f"load {len(paths)} files", batch_id=batch_id),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="swpm-gx") as gx_worker,
-        connect(home) as con,
-    ):
-        ahead = DoorAhead(home, paths, gx_worker)
-        for i, path in enumerate(paths):
-            yield load_file(
-                home, path, batch_id, con=con, checked_ahead=functools.partial(ahead.verdict, i), gx_worker=gx_worker
-            )
+    loaded_all = False
+    try:
+        with (
+            home_lock(home, what=f"load {len(paths)} files", batch_id=batch_id),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="swpm-gx") as gx_worker,
+            connect(home) as con,
+        ):
+            ahead = DoorAhead(home, paths, gx_worker)
+            for path in paths:
+                verdict = functools.partial(ahead.verdict, path)
+                yield load_file(home, path, batch_id, con=con, checked_ahead=verdict, gx_worker=gx_worker)
+            loaded_all = True
+    except (OSError, duckdb.Error) as exc:
+        if not loaded_all:
+            raise
+        # Closing the connection (its checkpoint) failed, e.g. on a full disk.
+        raise LoadFailed(
+            f"the warehouse could not be closed after loading ({exc}): every file reported is committed and "
+            f"recorded; the next run completes the rest.{_disk_hint(home, exc)}"
+        ) from exc
 
 
 def _load_file(
@@ -330,18 +340,13 @@ def _check_and_insert(
     (pandas work, holding the GIL) while DuckDB, which releases it, checks the types and writes
     the rows; the transaction commits only after both passed. ``ahead``: this file's verdict
     computed ahead, used when it is of this very content."""
-    checking = None
-    if ahead is None:
+    known = ahead() if ahead is not None else None  # a batch ahead of the load: usually ready
+    if known is None or known.sha256 != sha:
+        known = None
         checking = gx_worker.submit(verdict_of, delivered_arrow(con, contract), contract, name, sha)
 
     def verdict() -> DoorVerdict:
-        nonlocal checking
-        if checking is None:
-            known = ahead()
-            if known is not None and known.sha256 == sha:
-                return known
-            checking = gx_worker.submit(verdict_of, delivered_arrow(con, contract), contract, name, sha)
-        return checking.result()
+        return known if known is not None else checking.result()
 
     try:
         check_types(con, contract, name)

@@ -69,12 +69,14 @@ def parts(total: float, lines: list[tuple[float, str]]) -> list[dict]:
 
 
 def task_times(airflow_home: Path) -> dict:
-    """The latest swpm_nightly run's task instances (Airflow's metadata database): seconds by
-    task (a mapped task's instances summed, with their count) and the run's own span."""
+    """The newest swpm_nightly run's task instances (Airflow's metadata database): seconds by
+    task (a mapped task's instances summed, with their count) and the run's own span. Newest by
+    id: `airflow dags test` dates a run's start at its logical date, so start times do not order
+    runs (a night the scheduler ran in the same Airflow home would look newer)."""
     con = sqlite3.connect(f"file:{airflow_home / 'airflow.db'}?mode=ro", uri=True)
     try:
         run_id, start, end = con.execute(
-            "SELECT run_id, start_date, end_date FROM dag_run WHERE dag_id = 'swpm_nightly' ORDER BY start_date DESC LIMIT 1"
+            "SELECT run_id, start_date, end_date FROM dag_run WHERE dag_id = 'swpm_nightly' ORDER BY id DESC LIMIT 1"
         ).fetchone()
         rows = con.execute(
             "SELECT task_id, map_index, rendered_map_index, state, start_date, end_date FROM task_instance "

@@ -92,9 +92,7 @@ class DoorAhead:
         index = self._position.get(path)
         if index is None:
             return None
-        while index not in self._batch_of:
-            if self._next >= len(self.paths):
-                return None
+        while index not in self._batch_of:  # every file read ahead is in a batch by the last one
             self._submit_next()
         batch = self._batch_of[index]
         if batch + 1 == len(self._batches) and self._next < len(self.paths):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass
 
 import great_expectations as gx
+import pandas as pd
 from great_expectations.compatibility import pydantic
 from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.expectations.expectation import Expectation
@@ -125,14 +127,25 @@ def failures_of(result, line_offset: int = 2) -> list[Failure]:
     return out
 
 
+# pandas options are global to the process: one validation at a time sets and restores them.
+_ARROW_STRINGS = threading.Lock()
+
+
 def validate_frame(df, suite: gx.ExpectationSuite) -> list[Failure]:
-    """Run ``suite`` over a pandas frame; the failures, empty when the frame passes."""
+    """Run ``suite`` over a pandas frame; the failures, empty when the frame passes.
+
+    Validated with pandas' Arrow strings (``future.infer_string``): GX's pattern check,
+    ``astype(str).str.contains``, then matches with Arrow's vectorised RE2, a third of the
+    time of Python's ``re`` called once per cell. RE2 is the stricter of the two here (``\\d``
+    is an ASCII digit, ``$`` the end of the value, not before a trailing newline), and the
+    contracts' patterns are checked to compile under it when they load."""
     # GX's own validator, as ValidationDefinition.run uses it, without storing results.
     # (batch.validate would load the frame twice: get_batch, then its validator gets the batch
     # again, and each load fingerprints the whole frame.)
-    validator = Validator(
-        batch_definition=_door_batch_definition(),
-        batch_parameters={"dataframe": df},
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-    )
-    return failures_of(validator.validate_expectation_suite(suite))
+    with _ARROW_STRINGS, pd.option_context("future.infer_string", True):
+        validator = Validator(
+            batch_definition=_door_batch_definition(),
+            batch_parameters={"dataframe": df},
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+        return failures_of(validator.validate_expectation_suite(suite))

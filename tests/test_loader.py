@@ -106,6 +106,17 @@ BAD_CASES = {
         "out_of_contract",
         ["declaration_id", "unique"],
     ),
+    # The door matches patterns with RE2: a digit is an ASCII digit, '$' ends the value.
+    "non_ascii_digit": (
+        GOOD_DECL.replace("IM200601030000002", "IM2006010\u06630000002"),
+        "out_of_contract",
+        ["declaration_id", "wrong format", "line(s) [3]"],
+    ),
+    "trailing_newline_in_a_key": (
+        GOOD_DECL.replace("IM200601030000002,", '"IM200601030000002\n",'),
+        "out_of_contract",
+        ["declaration_id", "wrong format"],
+    ),
     "out_of_range": (GOOD_DECL.replace(",1000\n", ",-5\n"), "out_of_contract", ["declared_value_krw", "minimum"]),
     "header_only": (DECL_HEADER + "\n", "header_only", ["no rows"]),
     "empty": ("", "empty_file", ["empty"]),

@@ -162,3 +162,19 @@ def test_a_bad_identifier_is_not_quoted_in_clear_in_the_manifest(home, custom_co
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         manifest = str(con.execute("SELECT * FROM meta.file_manifest").fetchall())
     assert "Kim Minsu" not in manifest and "Kim Minsu" not in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [("'^T(?=\\d)'", ["not RE2 syntax", "(?="]), ("'^(T)\\1$'", ["not RE2 syntax"]), ("5", ["must be text"])],
+)
+def test_a_pattern_the_door_cannot_match_fails_when_the_contract_loads(tmp_path, pattern, words):
+    """The door matches with RE2 (ingest.gx.validate_frame): a pattern outside it is refused
+    with the file and column, not at the first delivered file."""
+    (tmp_path / "fmt_bad.yml").write_text(
+        CONTRACTS["fmt_tickets.yml"].replace("regex: '^T\\d+$'", f"regex: {pattern}"), encoding="utf-8"
+    )
+    with pytest.raises(contracts.ContractError) as err:
+        contracts.load_contracts(tmp_path)
+    for word in ["fmt_bad.yml", "column 'number'", *words]:
+        assert word in str(err.value), err.value

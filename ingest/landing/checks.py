@@ -8,6 +8,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ingest.gx import build_suite, validate_frame
 from ingest.landing.contracts import Contract
@@ -123,20 +124,31 @@ def _order_problems(con, contract: Contract) -> list[str]:
             )
     rule = contract.milestone_order
     if rule:
+        # One pass over the rows for every pair: each kind's first time and line per key.
         key, kind, time = quote_ident(rule.key), quote_ident(rule.kind), quote_ident(rule.time)
         typed_time = typed_sql(by_name[rule.time], time)
-        for a, b in rule.pairs:
-            n, keys, lines_ = con.execute(
-                f"""
-                WITH firsts AS (
-                    SELECT {key} AS k, min({typed_time}) FILTER (WHERE {kind} = $a) AS ta,
-                           min({typed_time}) FILTER (WHERE {kind} = $b) AS tb,
-                           min(_source_line) FILTER (WHERE {kind} = $b) AS line
-                    FROM delivered WHERE {kind} IN ($a, $b) GROUP BY {key})
-                SELECT count(*), list(k ORDER BY line)[1:3], list(line ORDER BY line)[1:3] FROM firsts WHERE tb < ta
-                """,
-                {"a": a, "b": b},
-            ).fetchone()
+        kinds = sorted({k for pair in rule.pairs for k in pair})
+        params = {f"k{i}": k for i, k in enumerate(kinds)}
+        slot = {k: i for i, k in enumerate(kinds)}
+        firsts = ", ".join(
+            f"min({typed_time}) FILTER (WHERE {kind} = $k{i}) AS t{i}, "
+            f"min(_source_line) FILTER (WHERE {kind} = $k{i}) AS l{i}"
+            for i in range(len(kinds))
+        )
+        per_pair = ", ".join(
+            f"count(*) FILTER (WHERE t{slot[b]} < t{slot[a]}), "
+            f"list(k ORDER BY l{slot[b]}) FILTER (WHERE t{slot[b]} < t{slot[a]})[1:3], "
+            f"list(l{slot[b]} ORDER BY l{slot[b]}) FILTER (WHERE t{slot[b]} < t{slot[a]})[1:3]"
+            for a, b in rule.pairs
+        )
+        kind_list = ", ".join(f"$k{i}" for i in range(len(kinds)))
+        found = con.execute(
+            f"WITH firsts AS (SELECT {key} AS k, {firsts} FROM delivered WHERE {kind} IN ({kind_list}) GROUP BY {key}) "
+            f"SELECT {per_pair} FROM firsts",
+            params,
+        ).fetchone()
+        for i, (a, b) in enumerate(rule.pairs):
+            n, keys, lines_ = found[3 * i : 3 * i + 3]
             if n:
                 problems.append(
                     f"{n} {rule.key}(s) have {b} before {a} (milestones that contradict each other), "
@@ -155,18 +167,25 @@ def delivered_arrow(con, contract: Contract):
     )
 
 
+# pandas' ``str`` dtype (what ``future.infer_string`` infers), for every string type the
+# delivered rows can hold.
+_ARROW_STR = {t: pd.StringDtype("pyarrow", na_value=float("nan")) for t in (pa.string(), pa.large_string())}
+
+
 def _door_frame(table, contract: Contract) -> pd.DataFrame:
     """The delivered rows as the pandas frame GX checks. GX's pandas metrics copy and
     fingerprint the whole frame, once per expectation: cheap on Arrow strings and on
     categoricals (the code columns), dear with a Python string per cell. Columns with a pattern
-    stay Python strings all the same: GX matches them through ``astype(str)``, which turns
-    Arrow strings or categories into fixed-width NumPy text of rows times the longest value (a
-    line of megabytes would need terabytes)."""
+    are pandas' own Arrow strings (``str``, NaN for missing): GX matches them through
+    ``astype(str)``, which ``validate_frame``'s ``future.infer_string`` keeps in Arrow, matched
+    by RE2 (without it, or from another dtype, ``astype(str)`` makes a Python string per cell, or
+    fixed-width NumPy text of rows times the longest value: a line of megabytes would need
+    terabytes)."""
     columns = {}
     for c in contract.columns:
         values = table[c.name]
         if c.regex:
-            columns[c.name] = values.to_pandas(deduplicate_objects=False)
+            columns[c.name] = values.to_pandas(types_mapper=_ARROW_STR.get)
         elif c.allowed:
             columns[c.name] = values.dictionary_encode().to_pandas()
         else:

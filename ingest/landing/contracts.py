@@ -115,8 +115,33 @@ class Contract:
         return out
 
 
+class ContractError(ValueError):
+    """A contract file the loader cannot enforce as written."""
+
+
+def _check_pattern(path: Path, column: str, pattern: str | None) -> None:
+    """The door matches patterns with RE2 (through Arrow, ``ingest.gx.validate_frame``): a
+    pattern RE2 cannot compile (a lookaround, a backreference) would fail every file."""
+    if pattern is None:
+        return
+    if not isinstance(pattern, str):
+        raise ContractError(f"{path.name}: column '{column}': regex must be text, not {pattern!r}")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern=pattern)
+    except pa.ArrowInvalid as exc:
+        raise ContractError(
+            f"{path.name}: column '{column}': regex {pattern!r} is not RE2 syntax, which the door "
+            f"matches with (no lookarounds or backreferences): {exc}"
+        ) from None
+
+
 def _load(path: Path) -> Contract:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for c in spec["columns"]:
+        _check_pattern(path, c["name"], c.get("regex"))
     columns = tuple(
         Column(
             name=c["name"],

@@ -29,12 +29,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 SCALES = {"day": 1, "week": 7, "year": 365}
 START = dt.date(2019, 1, 1)
 REAL_PER_DAY = 45_000
+# The targets of docs/performance.md (the second round; loader / pandas from the first).
 TARGETS = {
-    "loader_vs_floor_min": 0.6,
+    "loader_vs_floor_min": 0.9,
     "loader_vs_pandas_min": 100.0,
+    "fixed_cost_share_max": 0.30,
     "nightly_history_vs_empty_max": 1.3,
-    "rebuild_year_seconds_max": 900.0,
-    "rebuild_peak_rss_gib_max": 8.0,
+    "nightly_history_peak_rss_gib_max": 3.0,
+    "rebuild_peak_rss_gib_max": 4.0,
+    "rebuild_vs_history_load_max": 1.0,
 }
 
 
@@ -260,6 +263,11 @@ def fixed_costs(bench: Bench, repeats: int, runs: Path) -> None:
     fixed["dbt_parse"] = bench.repeated(
         repeats, lambda i: bench.step("dbt_parse", {"home": str(fresh_home(runs / "dbt_parse", []))})
     )
+    # The parse of a home whose dbt target the last run left (dbt's partial parse): what a
+    # scheduled night pays after the home's first.
+    kept = str(fresh_home(runs / "dbt_parse_kept", []))
+    bench.step("dbt_parse", {"home": kept}, "dbt_parse_keep_target")
+    fixed["dbt_parse_kept"] = bench.repeated(repeats, lambda i: bench.step("dbt_parse", {"home": kept}))
     bench.figures["fixed_costs"] = fixed
     bench.save()
 
@@ -318,18 +326,19 @@ def nights(
     log = bench.log
     work = bench.work
     # A night on an empty warehouse, at the real day size and a small one (fixed vs per row).
+    # Its home keeps dbt's target from a parse before it, as a scheduled home keeps it from the
+    # night before (dbt's partial parse); the night on the history keeps the rebuild's.
     log("nightly on an empty warehouse ...")
     nightly = {}
+
+    def empty_night(label: str, files: list[Path]) -> dict:
+        home = str(fresh_home(runs / f"nightly_{label}", files))
+        bench.step("dbt_parse", {"home": home}, f"nightly_{label}_keep_target")
+        return bench.step("nightly", {"home": home, "date": new_day.isoformat()}, f"nightly_{label}")
+
     for label, src in (("empty", source), ("empty_small", small_source)):
         files = day_files(src, new_day)
-        nightly[label] = bench.repeated(
-            repeats,
-            lambda i, label=label, files=files: bench.step(
-                "nightly",
-                {"home": str(fresh_home(runs / f"nightly_{label}", files)), "date": new_day.isoformat()},
-                f"nightly_{label}",
-            ),
-        )
+        nightly[label] = bench.repeated(repeats, lambda i, label=label, files=files: empty_night(label, files))
     per_row = {}
     for part in ["import", "load", "build", "check", "publish"]:
         intercept, slope = linear_fit(
@@ -345,7 +354,12 @@ def nights(
             (nightly["empty"]["rows"], nightly["empty"]["wall_seconds"]),
         ]
     )
-    per_row["process_total"] = {"fixed_seconds": round(intercept, 3), "microseconds_per_row": round(slope * 1e6, 3)}
+    per_row["process_total"] = {
+        "fixed_seconds": round(intercept, 3),
+        "microseconds_per_row": round(slope * 1e6, 3),
+        # The fixed part's share of the night of one real day (process wall).
+        "fixed_share": round(intercept / nightly["empty"]["wall_seconds"], 3),
+    }
     f["fixed_vs_per_row"] = per_row
     f["nightly"] = nightly
     bench.save()
@@ -413,6 +427,7 @@ def nights(
     nightly["history_vs_empty_wall"] = round(nightly["history"]["wall_seconds"] / nightly["empty"]["wall_seconds"], 3)
     f["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     f["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    f["fixed_cost_split"] = fixed_cost_split(f)
     f["targets"] = targets(f, scale)
     bench.save(final=True)
     return f
@@ -420,44 +435,66 @@ def nights(
 
 def targets(f: dict, scale: str) -> dict:
     t = TARGETS
-    rebuild_rss_gib = f["rebuild"]["peak_rss_mib"] / 1024
-    out = (
-        {}
-        if "ingest" not in f
-        else {
-            "loader_vs_floor": {
-                "value": f["ingest"]["loader_vs_floor"],
-                "target": f">= {t['loader_vs_floor_min']}",
-                "met": f["ingest"]["loader_vs_floor"] >= t["loader_vs_floor_min"],
-            },
-            "loader_vs_pandas": {
-                "value": f["ingest"]["loader_vs_pandas"],
-                "target": f">= {t['loader_vs_pandas_min']}",
-                "met": f["ingest"]["loader_vs_pandas"] >= t["loader_vs_pandas_min"],
-            },
-        }
+
+    def judged(value, target: str, met: bool, note: str | None = None) -> dict:
+        return {"value": value, "target": target, "met": met} | ({"note": note} if note else {})
+
+    out = {}
+    if "ingest" in f:
+        ing = f["ingest"]
+        out["loader_vs_floor"] = judged(
+            ing["loader_vs_floor"], f">= {t['loader_vs_floor_min']}", ing["loader_vs_floor"] >= t["loader_vs_floor_min"]
+        )
+        out["loader_vs_pandas"] = judged(
+            ing["loader_vs_pandas"],
+            f">= {t['loader_vs_pandas_min']}",
+            ing["loader_vs_pandas"] >= t["loader_vs_pandas_min"],
+        )
+    share = f["fixed_vs_per_row"]["process_total"]["fixed_share"]
+    out["fixed_cost_share"] = judged(share, f"<= {t['fixed_cost_share_max']}", share <= t["fixed_cost_share_max"])
+    year_note = None if scale == "year" else "the target is for a year of history"
+    ratio = f["nightly"]["history_vs_empty"]
+    out["nightly_history_vs_empty"] = judged(
+        ratio, f"<= {t['nightly_history_vs_empty_max']}", ratio <= t["nightly_history_vs_empty_max"], year_note
     )
-    out |= {
-        "nightly_history_vs_empty": {
-            "value": f["nightly"]["history_vs_empty"],
-            "target": f"<= {t['nightly_history_vs_empty_max']}",
-            "met": f["nightly"]["history_vs_empty"] <= t["nightly_history_vs_empty_max"],
-        },
-        "rebuild_seconds": {
-            "value": round(f["rebuild"]["wall_seconds"], 1),
-            "target": f"< {t['rebuild_year_seconds_max']} (year)",
-            "met": f["rebuild"]["wall_seconds"] < t["rebuild_year_seconds_max"],
-        },
-        "rebuild_peak_rss_gib": {
-            "value": round(rebuild_rss_gib, 2),
-            "target": f"< {t['rebuild_peak_rss_gib_max']}",
-            "met": rebuild_rss_gib < t["rebuild_peak_rss_gib_max"],
-        },
-    }
-    if scale != "year":
-        for k in ("rebuild_seconds",):
-            out[k]["note"] = "the target is for a year of history"
+    night_gib = round(f["nightly"]["history"]["peak_rss_mib"] / 1024, 2)
+    out["nightly_history_peak_rss_gib"] = judged(
+        night_gib,
+        f"<= {t['nightly_history_peak_rss_gib_max']}",
+        night_gib <= t["nightly_history_peak_rss_gib_max"],
+        year_note,
+    )
+    rebuild_gib = round(f["rebuild"]["peak_rss_mib"] / 1024, 2)
+    out["rebuild_peak_rss_gib"] = judged(
+        rebuild_gib, f"<= {t['rebuild_peak_rss_gib_max']}", rebuild_gib <= t["rebuild_peak_rss_gib_max"], year_note
+    )
+    # No slower than loading the raw files it rebuilds from (the history load, process wall).
+    vs_load = round(f["rebuild"]["wall_seconds"] / f["history_load"]["wall_seconds"], 3)
+    out["rebuild_vs_history_load"] = judged(
+        vs_load, f"<= {t['rebuild_vs_history_load_max']}", vs_load <= t["rebuild_vs_history_load_max"], year_note
+    )
     return out
+
+
+def fixed_cost_split(f: dict) -> dict:
+    """Where a night's fixed cost goes, in seconds of process wall: dbt's parse (full, and
+    kept from the last run), Great Expectations' import and door set-up, the mart checks' part
+    that does not grow with rows, Airflow's import and DAG parse (what every task instance
+    pays before its work), and the night's fitted fixed part as a whole and as a share."""
+    fixed, per_row = f.get("fixed_costs") or {}, f.get("fixed_vs_per_row") or {}
+    split = {}
+    if fixed:
+        split["dbt_parse"] = fixed["dbt_parse"]["seconds"]
+        if "dbt_parse_kept" in fixed:
+            split["dbt_parse_kept"] = fixed["dbt_parse_kept"]["seconds"]
+        split["gx_import_and_setup"] = fixed["gx_setup"]["wall_seconds"]
+        split["airflow_task_start"] = fixed["airflow_parse"]["wall_seconds"]
+    if per_row:
+        split["mart_checks"] = per_row["check"]["fixed_seconds"]
+        split["night_fixed"] = per_row["process_total"]["fixed_seconds"]
+        if "fixed_share" in per_row["process_total"]:
+            split["night_fixed_share"] = per_row["process_total"]["fixed_share"]
+    return {k: round(v, 3) for k, v in split.items()}
 
 
 def table(f: dict) -> str:
@@ -492,7 +529,7 @@ def table(f: dict) -> str:
                 f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz, {v['mb_per_s_csv']} MB/s csv",
                 s(v["peak_rss_mib"]),
             )
-        add("ingest: loader / floor", note=f"{ing['loader_vs_floor']} (target >= 0.6)")
+        add("ingest: loader / floor", note=f"{ing['loader_vs_floor']} (target >= {TARGETS['loader_vs_floor_min']})")
         add("ingest: loader / pandas", note=f"{ing['loader_vs_pandas']} x (target >= 100)")
     for k, v in (f.get("nightly") or {}).items():
         if isinstance(v, dict):
@@ -512,6 +549,9 @@ def table(f: dict) -> str:
         )
     for k, v in (f.get("fixed_vs_per_row") or {}).items():
         add(f"night {k}: fixed + per row", s(v["fixed_seconds"]), f"{v['microseconds_per_row']} us/row")
+    split = fixed_cost_split(f)
+    if split:
+        add("fixed-cost split", note=", ".join(f"{k} {s(v)}" for k, v in split.items()))
     if "history_load" in f:
         v = f["history_load"]
         add(
@@ -536,7 +576,8 @@ def table(f: dict) -> str:
     for r in rows:
         lines.append("  ".join(str(c).ljust(widths[i]) if i < 4 else str(c) for i, c in enumerate(r)))
     for name, t in (f.get("targets") or {}).items():
-        lines.append(f"target {name}: {t['value']} ({t['target']}) {'met' if t['met'] else 'MISSED'}")
+        note = f" ({t['note']})" if t.get("note") else ""
+        lines.append(f"target {name}: {t['value']} ({t['target']}) {'met' if t['met'] else 'MISSED'}{note}")
     return "\n".join(lines)
 
 

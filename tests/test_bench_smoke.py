@@ -40,14 +40,26 @@ def test_every_section_ran_and_counts_reconcile(figures):
     assert figures["nightly"]["empty"]["rows"] == figures["nightly"]["history"]["rows"] > 0
     assert figures["nightly"]["empty_small"]["rows"] < figures["nightly"]["empty"]["rows"]
     assert set(figures["nightly"]["history"]["parts"]) == {"import", "load", "build", "check", "publish"}
-    assert set(figures["fixed_costs"]) == {"interpreter", "import_ingest", "gx_setup", "airflow_parse", "dbt_parse"}
+    assert set(figures["fixed_costs"]) == {
+        "interpreter",
+        "import_ingest",
+        "gx_setup",
+        "airflow_parse",
+        "dbt_parse",
+        "dbt_parse_kept",
+    }
     assert set(figures["targets"]) == {
         "loader_vs_floor",
         "loader_vs_pandas",
+        "fixed_cost_share",
         "nightly_history_vs_empty",
-        "rebuild_seconds",
+        "nightly_history_peak_rss_gib",
         "rebuild_peak_rss_gib",
+        "rebuild_vs_history_load",
     }
+    split = figures["fixed_cost_split"]
+    assert set(split) >= {"dbt_parse", "dbt_parse_kept", "gx_import_and_setup", "airflow_task_start", "mart_checks"}
+    assert split["night_fixed_share"] == figures["targets"]["fixed_cost_share"]["value"]
     assert figures["machine"]["cores"] >= 1 and len(figures["loadavg_after"]) == 3
 
 
@@ -55,7 +67,15 @@ def test_table_names_every_figure(figures):
     from bench.run import table
 
     text = table(figures)
-    for phrase in ("loader / floor", "loader / pandas", "history / empty", "full rebuild", "fixed: dbt_parse"):
+    for phrase in (
+        "loader / floor",
+        "loader / pandas",
+        "history / empty",
+        "full rebuild",
+        "fixed: dbt_parse",
+        "fixed-cost split",
+        "target fixed_cost_share",
+    ):
         assert phrase in text
 
 

@@ -78,6 +78,27 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
         assert df.equals(full), mart
 
 
+def test_a_kept_home_parses_only_what_changed(built_home, monkeypatch):
+    """A scheduled home's next night (a new process, a new SWPM_TESTS_SINCE) reuses the dbt
+    parse the last one left in its target (dbt's partial parse) instead of parsing in full."""
+    from ingest.run import dbt
+
+    log = built_home.warehouse_dir / "dbt" / "logs" / "dbt.log"
+    paths = dbt._prepare(built_home)
+    said = []
+    for since in ("", "2026-01-01 02:00:00"):  # a first night, then the next
+        monkeypatch.setattr(dbt, "_MANIFESTS", {})  # as in a new process
+        start = log.stat().st_size if log.exists() else 0
+        with dbt.environment(SWPM_TESTS_SINCE=since):
+            assert dbt._manifest(paths) is not None
+        with open(log, encoding="utf-8", errors="replace") as fh:
+            fh.seek(start)
+            said.append(fh.read())
+    # The copied home is at a new path, which dbt's saved parse depends on: the first parses all.
+    assert "Unable to do partial parsing because profile has changed" in said[0]
+    assert "Partial parsing enabled" in said[1] and "Unable to do partial parsing" not in said[1]
+
+
 def test_checks_then_atomic_publish(built_home):
     sample_home = built_home
     results = pipeline.check(sample_home)

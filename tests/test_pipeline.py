@@ -94,8 +94,9 @@ def test_a_kept_home_parses_only_what_changed(built_home, monkeypatch):
         with open(log, encoding="utf-8", errors="replace") as fh:
             fh.seek(start)
             said.append(fh.read())
-    # The copied home is at a new path, which dbt's saved parse depends on: the first parses all.
-    assert "Unable to do partial parsing because profile has changed" in said[0]
+    # The copied home is at a new path (the profile names its warehouse), or its target holds no
+    # saved parse yet: the first parses all, for a reason dbt states.
+    assert "Unable to do partial parsing because" in said[0]
     assert "Partial parsing enabled" in said[1] and "Unable to do partial parsing" not in said[1]
 
 

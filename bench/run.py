@@ -434,66 +434,54 @@ def nights(
 
 
 def targets(f: dict, scale: str) -> dict:
-    t = TARGETS
-
-    def judged(value, target: str, met: bool, note: str | None = None) -> dict:
-        return {"value": value, "target": target, "met": met} | ({"note": note} if note else {})
+    def judged(value, limit: str, note: str | None = None) -> dict:
+        """``value`` against ``TARGETS[limit]``: at least it for a ``_min``, at most for a ``_max``."""
+        bound = TARGETS[limit]
+        at_least = limit.endswith("_min")
+        met = value >= bound if at_least else value <= bound
+        return {"value": value, "target": f"{'>=' if at_least else '<='} {bound}", "met": met} | (
+            {"note": note} if note else {}
+        )
 
     out = {}
     if "ingest" in f:
-        ing = f["ingest"]
-        out["loader_vs_floor"] = judged(
-            ing["loader_vs_floor"], f">= {t['loader_vs_floor_min']}", ing["loader_vs_floor"] >= t["loader_vs_floor_min"]
-        )
-        out["loader_vs_pandas"] = judged(
-            ing["loader_vs_pandas"],
-            f">= {t['loader_vs_pandas_min']}",
-            ing["loader_vs_pandas"] >= t["loader_vs_pandas_min"],
-        )
-    share = f["fixed_vs_per_row"]["process_total"]["fixed_share"]
-    out["fixed_cost_share"] = judged(share, f"<= {t['fixed_cost_share_max']}", share <= t["fixed_cost_share_max"])
+        out["loader_vs_floor"] = judged(f["ingest"]["loader_vs_floor"], "loader_vs_floor_min")
+        out["loader_vs_pandas"] = judged(f["ingest"]["loader_vs_pandas"], "loader_vs_pandas_min")
+    out["fixed_cost_share"] = judged(f["fixed_vs_per_row"]["process_total"]["fixed_share"], "fixed_cost_share_max")
     year_note = None if scale == "year" else "the target is for a year of history"
-    ratio = f["nightly"]["history_vs_empty"]
     out["nightly_history_vs_empty"] = judged(
-        ratio, f"<= {t['nightly_history_vs_empty_max']}", ratio <= t["nightly_history_vs_empty_max"], year_note
+        f["nightly"]["history_vs_empty"], "nightly_history_vs_empty_max", year_note
     )
-    night_gib = round(f["nightly"]["history"]["peak_rss_mib"] / 1024, 2)
     out["nightly_history_peak_rss_gib"] = judged(
-        night_gib,
-        f"<= {t['nightly_history_peak_rss_gib_max']}",
-        night_gib <= t["nightly_history_peak_rss_gib_max"],
-        year_note,
+        round(f["nightly"]["history"]["peak_rss_mib"] / 1024, 2), "nightly_history_peak_rss_gib_max", year_note
     )
-    rebuild_gib = round(f["rebuild"]["peak_rss_mib"] / 1024, 2)
     out["rebuild_peak_rss_gib"] = judged(
-        rebuild_gib, f"<= {t['rebuild_peak_rss_gib_max']}", rebuild_gib <= t["rebuild_peak_rss_gib_max"], year_note
+        round(f["rebuild"]["peak_rss_mib"] / 1024, 2), "rebuild_peak_rss_gib_max", year_note
     )
     # No slower than loading the raw files it rebuilds from (the history load, process wall).
-    vs_load = round(f["rebuild"]["wall_seconds"] / f["history_load"]["wall_seconds"], 3)
     out["rebuild_vs_history_load"] = judged(
-        vs_load, f"<= {t['rebuild_vs_history_load_max']}", vs_load <= t["rebuild_vs_history_load_max"], year_note
+        round(f["rebuild"]["wall_seconds"] / f["history_load"]["wall_seconds"], 3),
+        "rebuild_vs_history_load_max",
+        year_note,
     )
     return out
 
 
 def fixed_cost_split(f: dict) -> dict:
     """Where a night's fixed cost goes, in seconds of process wall: dbt's parse (full, and
-    kept from the last run), Great Expectations' import and door set-up, the mart checks' part
-    that does not grow with rows, Airflow's import and DAG parse (what every task instance
-    pays before its work), and the night's fitted fixed part as a whole and as a share."""
-    fixed, per_row = f.get("fixed_costs") or {}, f.get("fixed_vs_per_row") or {}
+    kept from the last run), Great Expectations' import and door set-up, Airflow's import and
+    DAG parse (what every task instance pays before its work), the mart checks' part that does
+    not grow with rows, and the night's fitted fixed part as a whole and as a share."""
     split = {}
-    if fixed:
+    if fixed := f.get("fixed_costs"):  # left out with --skip fixed
         split["dbt_parse"] = fixed["dbt_parse"]["seconds"]
-        if "dbt_parse_kept" in fixed:
-            split["dbt_parse_kept"] = fixed["dbt_parse_kept"]["seconds"]
+        split["dbt_parse_kept"] = fixed["dbt_parse_kept"]["seconds"]
         split["gx_import_and_setup"] = fixed["gx_setup"]["wall_seconds"]
         split["airflow_task_start"] = fixed["airflow_parse"]["wall_seconds"]
-    if per_row:
-        split["mart_checks"] = per_row["check"]["fixed_seconds"]
-        split["night_fixed"] = per_row["process_total"]["fixed_seconds"]
-        if "fixed_share" in per_row["process_total"]:
-            split["night_fixed_share"] = per_row["process_total"]["fixed_share"]
+    per_row = f["fixed_vs_per_row"]
+    split["mart_checks"] = per_row["check"]["fixed_seconds"]
+    split["night_fixed"] = per_row["process_total"]["fixed_seconds"]
+    split["night_fixed_share"] = per_row["process_total"]["fixed_share"]
     return {k: round(v, 3) for k, v in split.items()}
 
 
@@ -530,7 +518,9 @@ def table(f: dict) -> str:
                 s(v["peak_rss_mib"]),
             )
         add("ingest: loader / floor", note=f"{ing['loader_vs_floor']} (target >= {TARGETS['loader_vs_floor_min']})")
-        add("ingest: loader / pandas", note=f"{ing['loader_vs_pandas']} x (target >= 100)")
+        add(
+            "ingest: loader / pandas", note=f"{ing['loader_vs_pandas']} x (target >= {TARGETS['loader_vs_pandas_min']})"
+        )
     for k, v in (f.get("nightly") or {}).items():
         if isinstance(v, dict):
             parts = ", ".join(f"{p} {x:.2f}" for p, x in v["parts"].items())
@@ -549,8 +539,7 @@ def table(f: dict) -> str:
         )
     for k, v in (f.get("fixed_vs_per_row") or {}).items():
         add(f"night {k}: fixed + per row", s(v["fixed_seconds"]), f"{v['microseconds_per_row']} us/row")
-    split = fixed_cost_split(f)
-    if split:
+    if split := f.get("fixed_cost_split"):
         add("fixed-cost split", note=", ".join(f"{k} {s(v)}" for k, v in split.items()))
     if "history_load" in f:
         v = f["history_load"]

@@ -6,6 +6,7 @@ the release curve, and who holds the time."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pytest
 import yaml
 
@@ -117,3 +118,43 @@ def test_who_holds_the_time_adds_up_and_the_trader_time_is_arrival_to_lodgement(
     assert share == pytest.approx(trader.sum() / total.sum(), abs=1e-6)
     assert sum(r[3] for r in rows.values()) == pytest.approx(1, abs=1e-5)
     assert sum(r[1] for r in rows.values()) == pytest.approx(total_hours, abs=1e-3)
+
+
+def _released_median_hours(group) -> float:
+    """The released-only median as the marts compute it: of whole seconds, in hours."""
+    return float(np.quantile(np.round(group.hours.dropna().to_numpy() * 3600), 0.5)) / 3600
+
+
+@pytest.mark.parametrize("side, aeo_flag", [("cohort", "Y"), ("baseline", "N")])
+def test_cohort_medians_match_an_independent_computation(world, side, aeo_flag):
+    """The medians the two-pass hourly steps find (macros/trs_km.sql) are those of every second."""
+    con, declarations = world
+    group = declarations[
+        (declarations.reference_date.dt.year == 2011)
+        & (declarations.declaration_type == "import")
+        & (declarations.aeo_flag == aeo_flag)
+    ]
+    row = _one(
+        con,
+        f"SELECT {side}_declarations AS n, {side}_median_hours AS median, {side}_km_median_hours AS km_median "
+        "FROM trs_cohort_comparison WHERE period_type = 'year' AND period_start = '2011-01-01' "
+        "AND declaration_type = 'import' AND transport_mode = 'ALL' AND comparison = 'aeo'",
+    )
+    assert row["n"] == len(group)
+    assert row["median"] == pytest.approx(_released_median_hours(group), abs=1e-4)
+    assert row["km_median"] == pytest.approx(kaplan_meier(group, LIMIT_HOURS)["km_median_hours"], abs=1e-4)
+
+
+def test_the_yearly_median_matches_an_independent_computation(world):
+    con, declarations = world
+    years = [y for (y,) in con.execute("SELECT DISTINCT year FROM trs_median_change_yearly ORDER BY year").fetchall()]
+    assert years
+    for year in years:
+        group = declarations[declarations.reference_date.dt.year == year]
+        row = _one(
+            con,
+            "SELECT released, median_hours FROM trs_median_change_yearly "
+            f"WHERE year = {year} AND grouping_set = 'period'",
+        )
+        assert row["released"] == group.hours.notna().sum(), year
+        assert row["median_hours"] == pytest.approx(_released_median_hours(group), abs=1e-4), year

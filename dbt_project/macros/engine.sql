@@ -202,6 +202,11 @@
 {% macro default__anti_join() -%}anti join{%- endmacro %}
 {% macro spark__anti_join() -%}left anti join{%- endmacro %}
 
+{# Equality that holds between two NULLs too (a join on group columns that may be NULL). #}
+{% macro null_safe_equal(left, right) -%}{{ return(adapter.dispatch('null_safe_equal')(left, right)) }}{%- endmacro %}
+{% macro default__null_safe_equal(left, right) -%}({{ left }} is not distinct from {{ right }}){%- endmacro %}
+{% macro spark__null_safe_equal(left, right) -%}({{ left }} <=> {{ right }}){%- endmacro %}
+
 {# Exact (interpolated) quantiles of `value`: one share, or a list of them (then a list, read
    with list_item, 1-based). DuckDB's quantile_cont interpolates lo * (1 - d) + hi * d in
    DOUBLE, d the fraction of the position (n - 1) * share in the sorted values; Spark's

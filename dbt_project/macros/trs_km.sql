@@ -43,11 +43,123 @@
     ) as factored
 {%- endmacro %}
 
+{# The hour a time in seconds falls in, numbered so that hour h holds ((h - 1) x 3600, h x 3600]:
+   a curve mark of h hours (km_seconds <= h x 3600) is an hour's end. #}
+{% macro trs_km_hour(seconds) -%}
+    cast(ceil({{ seconds }} / 3600.0) as bigint)
+{%- endmacro %}
+
+{# The rows of `relation` (cells: one per period, finest group `columns` and second, with
+   `sums` to add up, among them events and censored) summed per hour (trs_km_hour), except in
+   the hours of a period that hold a censored declaration, which keep their seconds. An hour's
+   row takes the hour's last second as its time. Grouped further (a rollup,
+   grouping sets), these give every group's rows per hour.
+   Why this is exact: trs_km_steps over a group's rows gives each row the survival of the seconds
+   at its time. Within an hour without censoring the product telescopes (survival = declarations
+   still at risk after it / km_base x the factors of the censorings before it), and the counts
+   and factors come from sums over all earlier rows, however those are grouped; the hours kept
+   per second are a superset of each group's own censored hours. So there are as many steps as
+   hours, not seconds, and a quantile is read in two passes: the hour where it is reached
+   (trs_hours_reaching), then that hour's seconds (trs_km_cells_in_hours, grouped the same way,
+   and trs_km_hours_opened). #}
+{% macro trs_km_hourly(relation, columns, sums, maxima=[]) -%}
+    {%- set second_kept = 'h.km_hour is not null' -%}
+    select
+        {%- for column in columns %}
+        c.{{ column }},
+        {%- endfor %}
+        case when {{ second_kept }} then c.km_seconds else c.km_hour * 3600 end as km_seconds
+        {%- for column in sums %},
+        sum(c.{{ column }}) as {{ column }}
+        {%- endfor %}
+        {%- for column in maxima %},
+        max(c.{{ column }}) as {{ column }}
+        {%- endfor %}
+    from (select *, {{ trs_km_hour('km_seconds') }} as km_hour from {{ relation }}) as c
+    left join (
+        select distinct period_type, period_start, {{ trs_km_hour('km_seconds') }} as km_hour
+        from {{ relation }}
+        where censored > 0
+    ) as h
+        on c.period_type = h.period_type and c.period_start = h.period_start and c.km_hour = h.km_hour
+    group by
+        {%- for column in columns %}
+        c.{{ column }},
+        {%- endfor %}
+        c.km_hour,
+        case when {{ second_kept }} then c.km_seconds else c.km_hour * 3600 end
+{%- endmacro %}
+
+{# The cells of `relation` (as for trs_km_hourly) in the hours of their period that `hours`
+   lists for some group (a relation with period_type, period_start and km_hour), per second. #}
+{% macro trs_km_cells_in_hours(relation, hours) -%}
+    select c.*
+    from {{ relation }} as c
+    {{ semi_join() }} (select distinct period_type, period_start, km_hour from {{ hours }}) as h
+        on c.period_type = h.period_type and c.period_start = h.period_start
+            and {{ trs_km_hour('c.km_seconds') }} = h.km_hour
+{%- endmacro %}
+
+{# The rows of `hourly` (one per group, `partition`, and hour or second, with the sums
+   `columns`) with the hours listed in `hours` (the partition columns and km_hour) replaced
+   by their seconds, taken from `relation` (the same rows per second). #}
+{% macro trs_km_hours_opened(hourly, relation, partition, hours, columns=['events', 'censored']) -%}
+    {%- set kept = partition + ['km_seconds'] + columns -%}
+    {#- One join, each input read once: engines that inline a CTE at each use (Spark) would
+        otherwise repeat the steps behind `hours`. #}
+    select
+        {%- for column in kept %}
+        r.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select {{ kept | join(', ') }}, {{ trs_km_hour('km_seconds') }} as km_hour, 0 as from_seconds
+        from {{ hourly }}
+        union all
+        select {{ kept | join(', ') }}, {{ trs_km_hour('km_seconds') }} as km_hour, 1 as from_seconds
+        from {{ relation }}
+    ) as r
+    left join (select distinct {{ partition | join(', ') }}, km_hour from {{ hours }}) as o
+        on {{ trs_same_hour('r', 'o', partition) }}
+    where r.from_seconds = case when o.km_hour is null then 0 else 1 end
+{%- endmacro %}
+
+{# Join condition: rows `left` and `right` of the same group and hour (groups may hold NULLs). #}
+{% macro trs_same_hour(left, right, partition) -%}
+    {% for column in partition %}{{ null_safe_equal(left ~ '.' ~ column, right ~ '.' ~ column) }} and {% endfor -%}
+    {{ left }}.km_hour = {{ right }}.km_hour
+{%- endmacro %}
+
+{# Per group (`partition`) of `steps` (trs_km_steps over trs_km_hourly rows), the hour of the
+   first row meeting each of `conditions` (SQL on a step row): the hours whose seconds a
+   quantile needs. A row per group and condition met (the same hour may come twice). One pass
+   over the steps: engines that inline a CTE at each use (Spark) would repeat it per condition. #}
+{% macro trs_hours_reaching(steps, partition, conditions) -%}
+    {%- set reached = [] -%}
+    {%- for condition in conditions -%}{%- do reached.append('reached_' ~ loop.index) -%}{%- endfor -%}
+    {%- set per_group -%}
+    (
+        select
+            {{ partition | join(', ') }}
+            {%- for condition in conditions %},
+            {{ trs_km_hour('min(case when ' ~ condition ~ ' then km_seconds end)') }} as {{ reached[loop.index0] }}
+            {%- endfor %}
+        from {{ steps }}
+        group by {{ partition | join(', ') }}
+    )
+    {%- endset -%}
+    {{ unpivot_columns(per_group, partition, reached, 'reached_condition', 'km_hour') }}
+{%- endmacro %}
+
 {# The Kaplan-Meier quantile (an aggregate over trs_km_steps rows of one group): the smallest
    release time t with F(t) >= share, i.e. survival <= 1 - share; NULL when the curve never
    gets there (too much cargo still waiting). In seconds. #}
 {% macro trs_km_quantile_seconds(share) -%}
-    min(case when events > 0 and survival <= {{ (1 - share) | round(12) }} then km_seconds end)
+    min(case when {{ trs_km_reached(share) }} then km_seconds end)
+{%- endmacro %}
+
+{# A Kaplan-Meier step at which the curve has reached `share` released. #}
+{% macro trs_km_reached(share) -%}
+    events > 0 and survival <= {{ (1 - share) | round(12) }}
 {%- endmacro %}
 
 {# The median of a histogram (an aggregate over rows of one group ordered by km_seconds, with
@@ -58,11 +170,16 @@
    before it is compared, so a tie (half the weight exactly) is found although decimal weights
    such as 2/3 are not exact; whole counts below a billion compare exactly. NULL without weight. #}
 {% macro trs_histogram_median_seconds(cumulative, total) -%}
-    {%- set share = "round(cast(" ~ cumulative ~ " as double) / nullif(" ~ total ~ ", 0), 9)" -%}
+    {%- set share = trs_histogram_share(cumulative, total) -%}
     case when max({{ total }}) > 0 then (
         min(case when {{ share }} >= 0.5 then km_seconds end)
         + min(case when {{ share }} > 0.5 then km_seconds end)
     ) / 2.0 end
+{%- endmacro %}
+
+{# The share of a histogram's weight at or below a row (trs_histogram_median_seconds). #}
+{% macro trs_histogram_share(cumulative, total) -%}
+    round(cast({{ cumulative }} as double) / nullif({{ total }}, 0), 9)
 {%- endmacro %}
 
 {# The months to recompute besides those with changed declarations, for marts whose rows count

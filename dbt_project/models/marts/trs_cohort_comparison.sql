@@ -24,6 +24,15 @@
 } %}
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode'] %}
 {%- set side_keys = group_keys + ['comparison', 'side'] %}
+{%- set feature_columns = [] %}
+{%- for name in features %}{% do feature_columns.append('has_' ~ name) %}{% endfor %}
+{%- set released_windows -%}
+        sum(events) over (
+            partition by {{ side_keys | join(', ') }}
+            order by km_seconds rows between unbounded preceding and current row
+        ) as released_through,
+        sum(events) over (partition by {{ side_keys | join(', ') }}) as released_total
+{%- endset %}
 
 with declarations as (
     select
@@ -66,26 +75,64 @@ cells as (
         km_seconds
 ),
 
-sides as (
-    select
-        *,
-        'all_features' as comparison,
-        case
-            when {{ 'has_' ~ (features | join(' and has_')) }} then 'cohort'
-            when {{ 'not has_' ~ (features | join(' and not has_')) }} then 'baseline'
-        end as side
-    from cells
+-- The comparisons, each a cohort against a baseline.
+comparisons as (
+    select 'all_features' as comparison
     {%- for name in features %}
     union all
-    select
-        *,
-        '{{ name }}' as comparison,
-        case when has_{{ name }} then 'cohort' when not has_{{ name }} then 'baseline' end as side
-    from cells
+    select '{{ name }}'
     {%- endfor %}
 ),
 
-side_times as (
+-- The Kaplan-Meier and released-only medians per side are read in two passes (macros/trs_km.sql,
+-- trs_km_hourly): the steps per hour find the hour holding each median, then only those hours
+-- are stepped through per second.
+cell_hours as (
+    {{ trs_km_hourly(
+        'cells',
+        ['period_type', 'period_start', 'declaration_type', 'transport_mode'] + feature_columns,
+        ['declarations', 'events', 'censored'],
+        ['source_refreshed_at']
+    ) }}
+),
+
+{#- The sides of each comparison, and their rows per type (and mode) and time: once over the
+    hours, once over the seconds of the median hours. #}
+{%- for name, cells_relation in [('hours', 'cell_hours'), ('seconds', 'cells_in_median_hours')] %}
+{%- if name == 'seconds' %}
+
+-- The cells of the hours where some side's median lies, per second.
+cells_in_median_hours as (
+    {{ trs_km_cells_in_hours('cells', 'median_hours') }}
+),
+{%- endif %}
+
+sides_{{ name }} as (
+    select
+        c.period_type,
+        c.period_start,
+        c.declaration_type,
+        c.transport_mode,
+        c.km_seconds,
+        c.declarations,
+        c.events,
+        c.censored,
+        c.source_refreshed_at,
+        k.comparison,
+        case
+            when k.comparison = 'all_features' and {{ 'c.has_' ~ (features | join(' and c.has_')) }} then 'cohort'
+            when k.comparison = 'all_features' and {{ 'not c.has_' ~ (features | join(' and not c.has_')) }}
+                then 'baseline'
+            {%- for feature in features %}
+            when k.comparison = '{{ feature }}' and c.has_{{ feature }} then 'cohort'
+            when k.comparison = '{{ feature }}' and not c.has_{{ feature }} then 'baseline'
+            {%- endfor %}
+        end as side
+    from {{ cells_relation }} as c
+    cross join comparisons as k
+),
+
+side_{{ name }} as (
     select
         period_type,
         period_start,
@@ -98,13 +145,14 @@ side_times as (
         sum(events) as events,
         sum(censored) as censored,
         max(source_refreshed_at) as source_refreshed_at
-    from sides
+    from sides_{{ name }}
     where side is not null
     group by grouping sets (
         (period_type, period_start, declaration_type, comparison, side, km_seconds),
         (period_type, period_start, declaration_type, transport_mode, comparison, side, km_seconds)
     )
 ),
+{%- if name == 'hours' %}
 
 side_totals as (
     select
@@ -112,19 +160,39 @@ side_totals as (
         sum(declarations) as declarations,
         sum(events) as released,
         sum(censored) as still_waiting
-    from side_times
+    from side_hours
     group by {{ side_keys | join(', ') }}
+),
+
+hour_steps as (
+    select
+        *,
+        {{ released_windows }}
+    from ({{ trs_km_steps('(select * from side_hours where km_seconds is not null)', side_keys) }}) as steps
+),
+
+median_hours as (
+    {{ trs_hours_reaching('hour_steps', side_keys, [
+        trs_km_reached(0.5),
+        trs_histogram_share('released_through', 'released_total') ~ ' >= 0.5',
+        trs_histogram_share('released_through', 'released_total') ~ ' > 0.5'
+    ]) }}
+),
+{%- endif %}
+{%- endfor %}
+
+side_steps_input as (
+    {{ trs_km_hours_opened(
+        '(select * from side_hours where km_seconds is not null)',
+        'side_seconds', side_keys, 'median_hours'
+    ) }}
 ),
 
 km_steps as (
     select
         *,
-        sum(events) over (
-            partition by {{ side_keys | join(', ') }}
-            order by km_seconds rows between unbounded preceding and current row
-        ) as released_through,
-        sum(events) over (partition by {{ side_keys | join(', ') }}) as released_total
-    from ({{ trs_km_steps('(select * from side_times where km_seconds is not null)', side_keys) }}) as steps
+        {{ released_windows }}
+    from ({{ trs_km_steps('side_steps_input', side_keys) }}) as steps
 ),
 
 side_medians as (
@@ -155,19 +223,11 @@ groups as (
         {{ rollup_dim('transport_mode') }} as transport_mode,
         case when grouping(transport_mode) = 1 then 'period+type' else 'period+type+mode' end as grouping_set,
         max(source_refreshed_at) as source_refreshed_at
-    from cells
+    from cell_hours
     group by grouping sets (
         (period_type, period_start, declaration_type),
         (period_type, period_start, declaration_type, transport_mode)
     )
-),
-
-comparisons as (
-    select 'all_features' as comparison
-    {%- for name in features %}
-    union all
-    select '{{ name }}'
-    {%- endfor %}
 ),
 
 compared as (

@@ -114,14 +114,46 @@ by_second as (
     group by h.{{ (group_keys + ['grouping_set']) | join(', h.') }}, h.release_seconds
 ),
 
-cumulative as (
+-- The medians in two passes (macros/trs_km.sql, trs_km_hourly): running sums per hour find the
+-- hours holding them, and only those hours are summed per second. Every sum is exact (counts
+-- and decimal weights), so the sums at an hour's end are those of its last second.
+by_hour as (
+    select
+        {{ (group_keys + ['grouping_set']) | join(', ') }},
+        {{ trs_km_hour('km_seconds') }} * 3600 as km_seconds,
+        sum(n) as n,
+        sum(weighted_n) as weighted_n,
+        max(source_refreshed_at) as source_refreshed_at
+    from by_second
+    group by {{ (group_keys + ['grouping_set']) | join(', ') }}, {{ trs_km_hour('km_seconds') }}
+),
+{%- for name, relation in [('hour_cumulative', 'by_hour'), ('cumulative', 'median_hour_seconds')] %}
+{%- if name == 'cumulative' %}
+
+median_hours as (
+    {%- set n_share = trs_histogram_share('n_through', 'n_total') %}
+    {%- set weighted_share = trs_histogram_share('weighted_through', 'weighted_total') %}
+    {{ trs_hours_reaching('hour_cumulative', group_keys + ['grouping_set'], [
+        n_share ~ ' >= 0.5', n_share ~ ' > 0.5', weighted_share ~ ' >= 0.5', weighted_share ~ ' > 0.5'
+    ]) }}
+),
+
+median_hour_seconds as (
+    {{ trs_km_hours_opened(
+        'by_hour', 'by_second', group_keys + ['grouping_set'], 'median_hours',
+        columns=['n', 'weighted_n', 'source_refreshed_at']
+    ) }}
+),
+{%- endif %}
+
+{{ name }} as (
     select
         *,
         sum(n) over by_time as n_through,
         sum(n) over by_group as n_total,
         sum(weighted_n) over by_time as weighted_through,
         sum(weighted_n) over by_group as weighted_total
-    from by_second
+    from {{ relation }}
     window
         by_group as (partition by {{ (group_keys + ['grouping_set']) | join(', ') }}),
         by_time as (
@@ -129,6 +161,7 @@ cumulative as (
             order by km_seconds rows between unbounded preceding and current row
         )
 ),
+{%- endfor %}
 
 medians as (
     select

@@ -35,19 +35,41 @@ groups as (
     group by {{ trs_grouping_sets() }}
 ),
 
-km_times as (
+-- Kaplan-Meier: released and censored declarations per period, finest group and second; then
+-- per group (the grouping sets) and hour (macros/trs_km.sql, trs_km_hourly): every mark is an
+-- hour's end, and the survival after an hour is the survival at its last second.
+km_cells as (
     select
-        {{ trs_group_columns() }},
+        period_type,
+        period_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
         km_seconds,
         sum(case when is_km_event then 1 else 0 end) as events,
         sum(case when is_km_event then 0 else 1 end) as censored
     from in_periods
     where km_seconds is not null
+    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+),
+
+km_cell_hours as (
+    {{ trs_km_hourly('km_cells', group_keys, ['events', 'censored']) }}
+),
+
+km_hours as (
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(events) as events,
+        sum(censored) as censored
+    from km_cell_hours
     group by {{ trs_grouping_sets(extra=['km_seconds']) }}
 ),
 
 km_steps as (
-    {{ trs_km_steps('km_times', group_keys) }}
+    {{ trs_km_steps('km_hours', group_keys) }}
 ),
 
 -- Each step in the first mark at or after it; steps after the last mark are not drawn.

@@ -56,16 +56,63 @@ grouped as (
     group by {{ trs_grouping_sets() }}
 ),
 
--- Kaplan-Meier: per group, released and censored declarations at each distinct second.
-km_times as (
+-- Kaplan-Meier: released and censored declarations per period, finest group and second; then
+-- per group (the grouping sets) and hour, and per second only in the hours where a quantile is
+-- reached (macros/trs_km.sql, trs_km_hourly).
+km_cells as (
     select
-        {{ trs_group_columns() }},
+        period_type,
+        period_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
         km_seconds,
         sum(case when is_km_event then 1 else 0 end) as events,
         sum(case when is_km_event then 0 else 1 end) as censored
     from in_periods
     where km_seconds is not null
+    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+),
+
+km_cell_hours as (
+    {{ trs_km_hourly('km_cells', group_keys, ['events', 'censored']) }}
+),
+
+km_hours as (
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(events) as events,
+        sum(censored) as censored
+    from km_cell_hours
     group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+),
+
+km_hour_steps as (
+    {{ trs_km_steps('km_hours', group_keys) }}
+),
+
+km_quantile_hours as (
+    {{ trs_hours_reaching('km_hour_steps', group_keys, [trs_km_reached(0.5), trs_km_reached(0.9)]) }}
+),
+
+km_cells_in_quantile_hours as (
+    {{ trs_km_cells_in_hours('km_cells', 'km_quantile_hours') }}
+),
+
+km_quantile_hour_seconds as (
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(events) as events,
+        sum(censored) as censored
+    from km_cells_in_quantile_hours
+    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+),
+
+km_times as (
+    {{ trs_km_hours_opened('km_hours', 'km_quantile_hour_seconds', group_keys, 'km_quantile_hours') }}
 ),
 
 km_steps as (

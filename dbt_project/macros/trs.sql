@@ -58,6 +58,37 @@
     )
 {%- endmacro %}
 
+{# The Kaplan-Meier counts of `relation` (declarations in their periods, trs_period_rows) per
+   period, finest group (type, mode, channel, office) and second: released (events) and still
+   waiting (censored, at their age). The rows macros/trs_km.sql's trs_km_hourly sums per hour. #}
+{% macro trs_km_cells(relation) -%}
+    select
+        period_type,
+        period_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        km_seconds,
+        sum(case when is_km_event then 1 else 0 end) as events,
+        sum(case when is_km_event then 0 else 1 end) as censored
+    from {{ relation }}
+    where km_seconds is not null
+    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+{%- endmacro %}
+
+{# Rows of trs_km_cells (or of trs_km_hourly over them) regrouped into the TRS grouping sets,
+   per time. #}
+{% macro trs_km_group_times(cells) -%}
+    select
+        {{ trs_group_columns() }},
+        km_seconds,
+        sum(events) as events,
+        sum(censored) as censored
+    from {{ cells }}
+    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+{%- endmacro %}
+
 {# Dimension value of a grouped row: 'ALL' where the set rolls the dimension up. #}
 {% macro rollup_dim(column) -%}
     case when grouping({{ column }}) = 1 then 'ALL' else {{ column }} end

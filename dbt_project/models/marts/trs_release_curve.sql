@@ -39,19 +39,7 @@ groups as (
 -- per group (the grouping sets) and hour (macros/trs_km.sql, trs_km_hourly): every mark is an
 -- hour's end, and the survival after an hour is the survival at its last second.
 km_cells as (
-    select
-        period_type,
-        period_start,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        km_seconds,
-        sum(case when is_km_event then 1 else 0 end) as events,
-        sum(case when is_km_event then 0 else 1 end) as censored
-    from in_periods
-    where km_seconds is not null
-    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+    {{ trs_km_cells('in_periods') }}
 ),
 
 km_cell_hours as (
@@ -59,13 +47,7 @@ km_cell_hours as (
 ),
 
 km_hours as (
-    select
-        {{ trs_group_columns() }},
-        km_seconds,
-        sum(events) as events,
-        sum(censored) as censored
-    from km_cell_hours
-    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+    {{ trs_km_group_times('km_cell_hours') }}
 ),
 
 km_steps as (

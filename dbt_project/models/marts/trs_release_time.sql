@@ -60,19 +60,7 @@ grouped as (
 -- per group (the grouping sets) and hour, and per second only in the hours where a quantile is
 -- reached (macros/trs_km.sql, trs_km_hourly).
 km_cells as (
-    select
-        period_type,
-        period_start,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        km_seconds,
-        sum(case when is_km_event then 1 else 0 end) as events,
-        sum(case when is_km_event then 0 else 1 end) as censored
-    from in_periods
-    where km_seconds is not null
-    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+    {{ trs_km_cells('in_periods') }}
 ),
 
 km_cell_hours as (
@@ -80,13 +68,7 @@ km_cell_hours as (
 ),
 
 km_hours as (
-    select
-        {{ trs_group_columns() }},
-        km_seconds,
-        sum(events) as events,
-        sum(censored) as censored
-    from km_cell_hours
-    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+    {{ trs_km_group_times('km_cell_hours') }}
 ),
 
 km_hour_steps as (
@@ -102,13 +84,7 @@ km_cells_in_quantile_hours as (
 ),
 
 km_quantile_hour_seconds as (
-    select
-        {{ trs_group_columns() }},
-        km_seconds,
-        sum(events) as events,
-        sum(censored) as censored
-    from km_cells_in_quantile_hours
-    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+    {{ trs_km_group_times('km_cells_in_quantile_hours') }}
 ),
 
 km_times as (

@@ -62,23 +62,23 @@
    period, finest group (type, mode, channel, office) and second: released (events) and still
    waiting (censored, at their age). The rows macros/trs_km.sql's trs_km_hourly sums per hour. #}
 {% macro trs_km_cells(relation) -%}
+    {%- set columns = trs_km_cell_columns() -%}
     select
-        period_type,
-        period_start,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
+        {{ columns | join(', ') }},
         km_seconds,
         sum(case when is_km_event then 1 else 0 end) as events,
         sum(case when is_km_event then 0 else 1 end) as censored
     from {{ relation }}
     where km_seconds is not null
-    group by period_type, period_start, declaration_type, transport_mode, channel, customs_office, km_seconds
+    group by {{ columns | join(', ') }}, km_seconds
+{%- endmacro %}
+
+{% macro trs_km_cell_columns() -%}
+    {{ return(['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office']) }}
 {%- endmacro %}
 
 {# Rows of trs_km_cells (or of trs_km_hourly over them) regrouped into the TRS grouping sets,
-   per time. #}
+   per time: trs_km_group_hours for the hours, or the seconds of the cells given. #}
 {% macro trs_km_group_times(cells) -%}
     select
         {{ trs_group_columns() }},
@@ -87,6 +87,12 @@
         sum(censored) as censored
     from {{ cells }}
     group by {{ trs_grouping_sets(extra=['km_seconds']) }}
+{%- endmacro %}
+
+{# The TRS groups' Kaplan-Meier rows per hour (macros/trs_km.sql, trs_km_hourly) from trs_km_cells. #}
+{% macro trs_km_group_hours(cells) -%}
+    {%- set hourly = '(' ~ trs_km_hourly(cells, trs_km_cell_columns(), ['events', 'censored']) ~ ') as cell_hours' -%}
+    {{ trs_km_group_times(hourly) }}
 {%- endmacro %}
 
 {# Dimension value of a grouped row: 'ALL' where the set rolls the dimension up. #}

@@ -102,7 +102,7 @@
 
 {# The rows of `hourly` (one per group, `partition`, and hour or second, with the sums
    `columns`) with the hours listed in `hours` (the partition columns and km_hour) replaced
-   by their seconds, taken from `relation` (the same rows per second). #}
+   by their seconds, taken from `relation` (the same rows per second). Groups may hold NULLs. #}
 {% macro trs_km_hours_opened(hourly, relation, partition, hours, columns=['events', 'censored']) -%}
     {%- set kept = partition + ['km_seconds'] + columns -%}
     {#- One join, each input read once: engines that inline a CTE at each use (Spark) would
@@ -119,14 +119,9 @@
         from {{ relation }}
     ) as r
     left join (select distinct {{ partition | join(', ') }}, km_hour from {{ hours }}) as o
-        on {{ trs_same_hour('r', 'o', partition) }}
+        on {% for column in partition %}{{ null_safe_equal('r.' ~ column, 'o.' ~ column) }} and {% endfor -%}
+            r.km_hour = o.km_hour
     where r.from_seconds = case when o.km_hour is null then 0 else 1 end
-{%- endmacro %}
-
-{# Join condition: rows `left` and `right` of the same group and hour (groups may hold NULLs). #}
-{% macro trs_same_hour(left, right, partition) -%}
-    {% for column in partition %}{{ null_safe_equal(left ~ '.' ~ column, right ~ '.' ~ column) }} and {% endfor -%}
-    {{ left }}.km_hour = {{ right }}.km_hour
 {%- endmacro %}
 
 {# Per group (`partition`) of `steps` (trs_km_steps over trs_km_hourly rows), the hour of the

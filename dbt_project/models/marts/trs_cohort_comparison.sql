@@ -164,11 +164,15 @@ side_totals as (
     group by {{ side_keys | join(', ') }}
 ),
 
+side_hour_times as (
+    select * from side_hours where km_seconds is not null
+),
+
 hour_steps as (
     select
         *,
         {{ released_windows }}
-    from ({{ trs_km_steps('(select * from side_hours where km_seconds is not null)', side_keys) }}) as steps
+    from ({{ trs_km_steps('side_hour_times', side_keys) }}) as steps
 ),
 
 median_hours as (
@@ -182,10 +186,7 @@ median_hours as (
 {%- endfor %}
 
 side_steps_input as (
-    {{ trs_km_hours_opened(
-        '(select * from side_hours where km_seconds is not null)',
-        'side_seconds', side_keys, 'median_hours'
-    ) }}
+    {{ trs_km_hours_opened('side_hour_times', 'side_seconds', side_keys, 'median_hours') }}
 ),
 
 km_steps as (

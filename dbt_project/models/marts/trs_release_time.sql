@@ -63,12 +63,8 @@ km_cells as (
     {{ trs_km_cells('in_periods') }}
 ),
 
-km_cell_hours as (
-    {{ trs_km_hourly('km_cells', group_keys, ['events', 'censored']) }}
-),
-
 km_hours as (
-    {{ trs_km_group_times('km_cell_hours') }}
+    {{ trs_km_group_hours('km_cells') }}
 ),
 
 km_hour_steps as (

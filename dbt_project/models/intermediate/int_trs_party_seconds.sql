@@ -46,76 +46,85 @@ in_base as (
     where arrival_offset = 0 and release_offset is not null and total_seconds > 0
 ),
 
--- Seconds after arrival of every milestone logged.
-milestone_offsets as (
-    {%- for milestone in milestones %}
-    select declaration_id, '{{ milestone }}' as milestone, {{ milestone }}_offset as at_offset, total_seconds
-    from in_base
-    where {{ milestone }}_offset is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+-- The seed's segments, each with a bit of its own, in order of precedence: of the segments
+-- covering a second, the one with the lowest bit set takes it.
+segment_bits as (
+    select
+        segment,
+        from_milestone,
+        to_milestone,
+        party,
+        cast(power(2, row_number() over (order by precedence, segment) - 1) as bigint) as bit
+    from {{ ref('trs_party_segments') }}
 ),
 
--- The seed's segments of each declaration, clipped to arrival .. gate-out.
+-- Every segment of every declaration (one row each, no join on the declarations), clipped to
+-- arrival .. gate-out.
+segment_ends as (
+    select
+        d.declaration_id,
+        d.total_seconds,
+        s.bit,
+        case s.from_milestone
+            {%- for milestone in milestones %}
+            when '{{ milestone }}' then d.{{ milestone }}_offset
+            {%- endfor %}
+        end as from_at,
+        case s.to_milestone
+            {%- for milestone in milestones %}
+            when '{{ milestone }}' then d.{{ milestone }}_offset
+            {%- endfor %}
+        end as to_at
+    from in_base as d
+    cross join segment_bits as s
+),
+
 segments as (
     select
-        f.declaration_id,
-        s.segment,
-        s.party,
-        s.precedence,
-        greatest(f.at_offset, 0) as from_offset,
-        least(t.at_offset, f.total_seconds) as to_offset
-    from {{ ref('trs_party_segments') }} as s
-    inner join milestone_offsets as f on s.from_milestone = f.milestone
-    inner join milestone_offsets as t on f.declaration_id = t.declaration_id and s.to_milestone = t.milestone
-    where least(t.at_offset, f.total_seconds) > greatest(f.at_offset, 0)
+        declaration_id,
+        bit,
+        greatest(from_at, 0) as from_offset,
+        least(to_at, total_seconds) as to_offset
+    from segment_ends
+    where from_at is not null and to_at is not null and least(to_at, total_seconds) > greatest(from_at, 0)
 ),
 
--- Arrival, gate-out and every segment's ends cut the timeline into pieces.
-cuts as (
-    select declaration_id, 0 as at_offset from in_base
-    union
-    select declaration_id, total_seconds from in_base
-    union
-    select declaration_id, from_offset from segments
-    union
-    select declaration_id, to_offset from segments
+-- Where the set of covering segments changes: a segment's bit comes in at its start and goes at
+-- its end. Arrival and gate-out cut the timeline too.
+changes as (
+    select declaration_id, 0 as at_offset, cast(0 as bigint) as bit_change from in_base
+    union all
+    select declaration_id, total_seconds, 0 as bit_change from in_base
+    union all
+    select declaration_id, from_offset, bit from segments
+    union all
+    select declaration_id, to_offset, -bit as bit_change from segments
 ),
 
+-- The pieces between one change and the next, with the bits of the segments covering them: the
+-- running sum over all changes up to and including the piece's start (a range frame, so the
+-- changes at one offset count together; of the rows at one offset only the last has seconds).
 pieces as (
     select
         declaration_id,
-        at_offset as from_offset,
-        lead(at_offset) over (partition by declaration_id order by at_offset) as to_offset
-    from cuts
+        lead(at_offset) over (partition by declaration_id order by at_offset) - at_offset as seconds,
+        sum(bit_change) over (
+            partition by declaration_id order by at_offset range between unbounded preceding and current row
+        ) as covering_bits
+    from changes
 ),
 
--- Each piece to the covering segment of lowest precedence, or to 'unattributed'.
-attributed as (
-    select
-        p.declaration_id,
-        p.to_offset - p.from_offset as seconds,
-        coalesce(s.party, 'unattributed') as party,
-        row_number() over (
-            partition by p.declaration_id, p.from_offset order by s.precedence, s.segment
-        ) as pick
-    from pieces as p
-    left join segments as s
-        on p.declaration_id = s.declaration_id
-            and s.from_offset <= p.from_offset and s.to_offset >= p.to_offset
-    where p.to_offset is not null
-),
-
+-- Each piece to its covering segment of lowest precedence (the lowest bit set), or to
+-- 'unattributed'.
 party_seconds as (
     select
-        declaration_id,
-        party,
-        sum(seconds) as seconds
-    from attributed
-    where pick = 1
-    group by declaration_id, party
+        p.declaration_id,
+        coalesce(s.party, 'unattributed') as party,
+        sum(p.seconds) as seconds
+    from pieces as p
+    left join segment_bits as s on p.covering_bits & -p.covering_bits = s.bit
+    where p.seconds > 0
+    group by p.declaration_id, coalesce(s.party, 'unattributed')
 )
 
 -- Every declaration this build recomputes has a row, those outside the base one with no party,

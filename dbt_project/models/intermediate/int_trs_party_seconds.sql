@@ -50,7 +50,6 @@ in_base as (
 -- covering a second, the one with the lowest bit set takes it.
 segment_bits as (
     select
-        segment,
         from_milestone,
         to_milestone,
         party,
@@ -58,27 +57,26 @@ segment_bits as (
     from {{ ref('trs_party_segments') }}
 ),
 
--- Every segment of every declaration (one row each, no join on the declarations), clipped to
--- arrival .. gate-out.
+-- Every seed segment of every declaration: the seed crossed with the declarations, each end read
+-- from the declaration's own milestone columns (no self-join).
 segment_ends as (
     select
         d.declaration_id,
         d.total_seconds,
-        s.bit,
-        case s.from_milestone
+        {%- for end in ['from', 'to'] %}
+        case s.{{ end }}_milestone
             {%- for milestone in milestones %}
             when '{{ milestone }}' then d.{{ milestone }}_offset
             {%- endfor %}
-        end as from_at,
-        case s.to_milestone
-            {%- for milestone in milestones %}
-            when '{{ milestone }}' then d.{{ milestone }}_offset
-            {%- endfor %}
-        end as to_at
+        end as {{ end }}_at,
+        {%- endfor %}
+        s.bit
     from in_base as d
     cross join segment_bits as s
 ),
 
+-- Clipped to arrival .. gate-out; a segment with an end not logged, or no time after arrival,
+-- drops out.
 segments as (
     select
         declaration_id,

@@ -4,7 +4,7 @@ the usual alternative. ``make bench`` (``--scale week``), or
 
 Real volume (docs/domain.md#scale-of-the-real-system): 45,000 declarations a day, about 7 milestone
 events each in the sample world. A scale is the history a warehouse holds (day = 1, week = 7,
-year = 365 cohort days from 2019-01-01) plus one new day after it. Every step runs in its own
+year = 365 cohort days from 2019-01-01, 3y = 1,096: 2019-2021) plus one new day after it. Every step runs in its own
 process (bench/steps.py), so its peak RSS is its own. Prints a table and writes the figures as
 JSON (bench/results/<scale>.json).
 """
@@ -26,7 +26,8 @@ from pathlib import Path
 from ingest.files import write_atomic
 
 PROJECT = Path(__file__).resolve().parent.parent
-SCALES = {"day": 1, "week": 7, "year": 365}
+# 3y: the calendar years 2019-2021 (2020 is a leap year), so that its night is a 1 January as the year's.
+SCALES = {"day": 1, "week": 7, "year": 365, "3y": 1096}
 START = dt.date(2019, 1, 1)
 REAL_PER_DAY = 45_000
 # The targets of docs/performance.md (the second round; loader / pandas from the first).
@@ -38,6 +39,8 @@ TARGETS = {
     "nightly_history_peak_rss_gib_max": 3.0,
     "rebuild_peak_rss_gib_max": 4.0,
     "rebuild_vs_history_load_max": 1.0,
+    # Flat in history: the night at three years against the night at one (--compare-with).
+    "nightly_3y_vs_year_max": 1.1,
 }
 
 
@@ -178,6 +181,7 @@ def run(
     history_load: str = "loader",
     skip: frozenset = frozenset(),
     fresh_history: bool = False,
+    compare_with: Path | None = None,
 ) -> dict:
     history_days = [START + dt.timedelta(days=i) for i in range(SCALES[scale])]
     new_day = history_days[-1] + dt.timedelta(days=1)
@@ -243,6 +247,7 @@ def run(
         per_day,
         scale,
         fresh_history,
+        compare_with,
     )
 
 
@@ -322,6 +327,7 @@ def nights(
     per_day: int,
     scale: str,
     fresh_history: bool = False,
+    compare_with: Path | None = None,
 ) -> dict:
     log = bench.log
     work = bench.work
@@ -428,9 +434,25 @@ def nights(
     f["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     f["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     f["fixed_cost_split"] = fixed_cost_split(f)
+    if compare_with is not None:
+        f["compared_with"] = compared_with(compare_with, per_day)
     f["targets"] = targets(f, scale)
     bench.save(final=True)
     return f
+
+
+def compared_with(path: Path, per_day: int) -> dict:
+    """The history night of an earlier run (a year), for the flat-in-history target."""
+    other = json.loads(path.read_text())
+    if other["scale"]["declarations_per_day"] != per_day or not other.get("complete"):
+        raise SystemExit(f"--compare-with {path}: not a complete run at {per_day:,} declarations a day")
+    return {
+        "path": str(path),
+        "scale": other["scale"]["name"],
+        "started_at": other["started_at"],
+        "history_night_seconds": other["nightly"]["history"]["seconds"],
+        "history_night_peak_rss_mib": other["nightly"]["history"]["peak_rss_mib"],
+    }
 
 
 def targets(f: dict, scale: str) -> dict:
@@ -464,6 +486,15 @@ def targets(f: dict, scale: str) -> dict:
         "rebuild_vs_history_load_max",
         year_note,
     )
+    if "compared_with" in f:
+        other = f["compared_with"]
+        out["nightly_3y_vs_year"] = judged(
+            round(f["nightly"]["history"]["seconds"] / other["history_night_seconds"], 3),
+            "nightly_3y_vs_year_max",
+            None
+            if (scale, other["scale"]) == ("3y", "year")
+            else f"the target is 3y against a year, not {scale} against {other['scale']}",
+        )
     return out
 
 
@@ -607,11 +638,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="load the history again even when a loaded copy is kept in the work folder",
     )
+    p.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="the JSON of a run at one year and the same --per-day: judges a 3y run's night against "
+        "that year's (flat in history)",
+    )
     args = p.parse_args(argv)
     out = args.out or PROJECT / "bench" / "results" / f"{args.scale}.json"
     small = args.small_per_day or max(args.per_day // 20, 10)
-    history_repeats = args.history_repeats or (2 if args.scale == "year" else args.repeats)
-    history_load = args.history_load or ("bulk" if args.scale == "year" else "loader")
+    long_history = args.scale in ("year", "3y")
+    history_repeats = args.history_repeats or (2 if long_history else args.repeats)
+    history_load = args.history_load or ("bulk" if long_history else "loader")
     f = run(
         args.scale,
         args.per_day,
@@ -624,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         history_load=history_load,
         skip=frozenset(x for x in args.skip.split(",") if x),
         fresh_history=args.fresh_history,
+        compare_with=args.compare_with,
     )
     print(table(f))
     print(f"figures written to {out}")

@@ -132,18 +132,18 @@
 {% macro trs_period_rows(relation, censoring=false, reference=none) -%}
     {%- set incremental = trs_incremental(reference) -%}
     {%- if incremental -%}
-    {%- set changed_months = trs_changed_months(censoring) -%}
+    {%- set changed_months = trs_changed_month_list(censoring) -%}
     {%- endif %}
     select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
     from {{ relation }}
     {% if incremental -%}
-    where date_trunc('month', reference_date) in ({{ changed_months }})
+    where {{ trs_in_periods('reference_date', changed_months, 'month') }}
     {%- endif %}
     union all
     select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
     from {{ relation }}
     {% if incremental -%}
-    where date_trunc('year', reference_date) in (select date_trunc('year', m) from ({{ changed_months }}) as c(m))
+    where {{ trs_in_periods('reference_date', changed_months, 'year') }}
     {%- endif %}
 {%- endmacro %}
 
@@ -167,6 +167,44 @@
         {%- endif %}
     {%- endset -%}
     {{ return(months) }}
+{%- endmacro %}
+
+{# The months of trs_changed_months as a sorted list of dates ('YYYY-MM-DD'), read when the model
+   compiles: a filter on literals lets DuckDB skip the row groups of earlier dates by their
+   min/max (trs_in_periods), which a subquery does not, so a night reads its periods' rows and
+   not the whole history. #}
+{% macro trs_changed_month_list(censoring=false) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select distinct cast(cast(m as date) as {{ string_type() }}) from ({{ trs_changed_months(censoring) }}) as c(m) order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{# A condition on the date `column`: in one of the `part` ('month' or 'year') periods of
+   `months` (trs_changed_month_list). The range on the column itself comes first, for DuckDB to
+   prune by; no months, no rows. #}
+{% macro trs_in_periods(column, months, part) -%}
+    {%- set starts = [] -%}
+    {%- for month in months -%}
+        {%- set start = month if part == 'month' else month[:4] ~ '-01-01' -%}
+        {%- if start not in starts %}{% do starts.append(start) %}{% endif -%}
+    {%- endfor -%}
+    {%- if starts -%}
+    {{ column }} >= cast('{{ starts | min }}' as date)
+        and date_trunc('{{ part }}', {{ column }}) in (
+            {%- for start in starts %}cast('{{ start }}' as date){{ ', ' if not loop.last }}{% endfor -%}
+        )
+    {%- else -%}
+    1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{# A condition on the date `column`: in one of `years` (whole numbers), as trs_in_periods. #}
+{% macro trs_in_years(column, years) -%}
+    {%- set months = [] -%}
+    {%- for year in years | sort %}{% do months.append(year ~ '-01-01') %}{% endfor -%}
+    {{ trs_in_periods(column, months, 'year') }}
 {%- endmacro %}
 
 {# The TRS segments, in order along the clearance process: name -> duration column of

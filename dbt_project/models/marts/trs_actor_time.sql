@@ -10,8 +10,9 @@
 -- trs_release_time) and per responsible party, the hours from arrival to gate-out that the
 -- party holds the cargo, from int_trs_party_seconds (the seed trs_party_segments and its
 -- overlap rule). Every second goes to exactly one party, so the parties' hours add up to the
--- total and their shares to 1. Incremental like trs_release_time; every period is recomputed
--- when the seed changes.
+-- total and their shares to 1. The periods add up the integer sums of int_trs_party_monthly,
+-- so a year is exactly the sum of its months and a night reads months, not declarations.
+-- Incremental like trs_release_time; every period is recomputed when the seed changes.
 -- noqa: disable=PRS
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
@@ -19,40 +20,30 @@
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
 ) %}
 
-with party_seconds as (
-    select * from {{ ref('int_trs_party_seconds') }}
-    where party is not null
+with monthly as (
+    select *, month_start as reference_date
+    from {{ ref('int_trs_party_monthly') }}
 ),
 
--- One row per declaration in the base, with its arrival to gate-out seconds.
-declarations as (
+monthly_in_periods as (
+    {{ trs_period_rows('monthly', reference=mapping_version) }}
+),
+
+-- The groups' totals are on each of their party rows: once per month and group.
+group_months as (
     select distinct
-        declaration_id,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        reference_date,
-        total_seconds,
-        _refreshed_at
-    from party_seconds
-),
-
-declarations_in_periods as (
-    {{ trs_period_rows('declarations', reference=mapping_version) }}
-),
-
-party_seconds_in_periods as (
-    {{ trs_period_rows('party_seconds', reference=mapping_version) }}
+        period_type, period_start, month_start, declaration_type, transport_mode, channel,
+        customs_office, declarations, total_seconds, source_refreshed_at
+    from monthly_in_periods
 ),
 
 totals as (
     select
         {{ trs_group_columns() }},
-        count(*) as declarations,
-        sum(cast(total_seconds as bigint)) as total_seconds,
-        max(_refreshed_at) as source_refreshed_at
-    from declarations_in_periods
+        cast(sum(declarations) as bigint) as declarations,
+        sum(total_seconds) as total_seconds,
+        max(source_refreshed_at) as source_refreshed_at
+    from group_months
     group by {{ trs_grouping_sets() }}
 ),
 
@@ -60,8 +51,8 @@ party_totals as (
     select
         {{ trs_group_columns() }},
         party,
-        sum(cast(seconds as bigint)) as party_seconds
-    from party_seconds_in_periods
+        sum(party_seconds) as party_seconds
+    from monthly_in_periods
     group by {{ trs_grouping_sets(extra=['party']) }}
 ),
 

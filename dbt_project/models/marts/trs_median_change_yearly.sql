@@ -13,29 +13,31 @@
 -- n_base(c) / n_year(c), so the cells hold the base year's shares; cells absent from either
 -- year drop out. The weighted median then says how the median would have moved had the mix
 -- stayed the same. Weights are exact decimals, so the same data give the same medians.
--- Incremental: a night recomputes the years with changed declarations and the years after them.
+-- Incremental: a night recomputes the years with changed declarations and the years after them;
+-- of the base year before them it reads only the cells' counts, and its median from this mart, so
+-- a night costs the same however many years the warehouse holds.
 -- noqa: disable=PRS
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
 {%- set group_keys = ['year', 'declaration_type', 'transport_mode'] %}
 {%- set cell_keys = ['cell_mode', 'channel', 'customs_office'] %}
 
-with
 {%- if is_incremental() %}
-changed_years as (
-    select distinct year(reference_date) as year
-    from {{ ref('int_declaration_milestones') }}
-    where _refreshed_at > {{ watermark_literal(this, 'source_refreshed_at') }} and reference_date is not null
-),
-
-computed_years as (
-    select year from changed_years
-    union
-    select year + 1 from changed_years
-),
+{#- The years with changed declarations, the years after them, and the base years before those
+    not computed again, as literals (trs_changed_month_list): DuckDB prunes by them. #}
+{%- set computed_years = [] %}
+{%- for month in trs_changed_month_list() %}
+{%- for year in [month[:4] | int, (month[:4] | int) + 1] if year not in computed_years %}
+{%- do computed_years.append(year) %}
+{%- endfor %}
+{%- endfor %}
+{%- set base_only_years = [] %}
+{%- for year in computed_years if year - 1 not in computed_years %}
+{%- do base_only_years.append(year - 1) %}
+{%- endfor %}
 {%- endif %}
 
-released as (
+with released as (
     select
         cast(year(reference_date) as integer) as year,
         declaration_type,
@@ -45,14 +47,41 @@ released as (
         release_seconds,
         _refreshed_at
     from {{ ref('int_trs_release_outcomes') }}
-    where outcome = 'released'
-    {%- if is_incremental() %}
-    -- The years computed, and the years before them (their base).
-    and (
-        year(reference_date) in (select year from computed_years)
-        or year(reference_date) + 1 in (select year from computed_years)
-    )
-    {%- endif %}
+    where
+        outcome = 'released'
+        {%- if is_incremental() %}
+        and {{ trs_in_years('reference_date', computed_years) }}
+        {%- endif %}
+),
+{%- if is_incremental() %}
+
+-- The base years not computed again (each the year before a computed one): only their cells'
+-- counts are read here, their medians are this mart's own rows (their data did not change).
+base_released as (
+    select
+        cast(year(reference_date) as integer) as year,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office
+    from {{ ref('int_trs_release_outcomes') }}
+    where outcome = 'released' and {{ trs_in_years('reference_date', base_only_years) }}
+),
+{%- endif %}
+
+-- Released declarations per finest cell and second, counted once for the grouping levels.
+finest as (
+    select
+        year,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        release_seconds,
+        count(*) as n,
+        max(_refreshed_at) as source_refreshed_at
+    from released
+    group by year, declaration_type, transport_mode, channel, customs_office, release_seconds
 ),
 
 -- Released declarations per group, cell and second, for every grouping level.
@@ -71,10 +100,9 @@ histogram as (
         channel,
         customs_office,
         release_seconds,
-        count(*) as n,
-        max(_refreshed_at) as source_refreshed_at
-    from released
-    group by year, declaration_type, transport_mode, channel, customs_office, release_seconds
+        n,
+        source_refreshed_at
+    from finest
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -85,7 +113,29 @@ cells as (
     select
         {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }},
         sum(n) as n
-    from histogram
+    from (
+        select {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }}, n
+        from histogram
+        {%- if is_incremental() %}
+        {%- for level, type_column, mode_column in [
+            ('period', "'ALL'", "'ALL'"),
+            ('period+type', 'declaration_type', "'ALL'"),
+            ('period+type+mode', 'declaration_type', 'transport_mode'),
+        ] %}
+        union all
+        select
+            year,
+            {{ type_column }} as declaration_type,
+            {{ mode_column }} as transport_mode,
+            '{{ level }}' as grouping_set,
+            transport_mode as cell_mode,
+            channel,
+            customs_office,
+            1 as n
+        from base_released
+        {%- endfor %}
+        {%- endif %}
+    ) as counted
     group by {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }}
 ),
 
@@ -174,6 +224,25 @@ medians as (
     group by {{ (group_keys + ['grouping_set']) | join(', ') }}
 ),
 
+-- Each year's released declarations and median, as the base of the year after: computed here,
+-- or this mart's own rows for the base years not computed again.
+base_medians as (
+    select
+        year,
+        declaration_type,
+        transport_mode,
+        grouping_set,
+        released,
+        {{ round_double(as_double('median_seconds') ~ ' / 3600.0', 4) }} as median_hours
+    from medians
+    {%- if is_incremental() %}
+    union all
+    select year, declaration_type, transport_mode, grouping_set, released, median_hours
+    from {{ this }}
+    where year in ({{ (base_only_years or ['null']) | join(', ') }})
+    {%- endif %}
+),
+
 -- The share of the base year's declarations in cells this year also has.
 coverage as (
     select
@@ -198,7 +267,7 @@ compared as (
         {{ round_double(as_double('m.median_seconds') ~ ' / 3600.0', 4) }} as median_hours,
         cast(m.year - 1 as integer) as base_year,
         cast(b.released as bigint) as base_released,
-        {{ round_double(as_double('b.median_seconds') ~ ' / 3600.0', 4) }} as base_median_hours,
+        b.median_hours as base_median_hours,
         {{ round_double(
             as_double('case when b.released is not null then m.like_for_like_median_seconds end') ~ ' / 3600.0', 4
         ) }}
@@ -206,7 +275,7 @@ compared as (
         round(cv.covered_share, 6) as base_mix_covered_share,
         m.source_refreshed_at
     from medians as m
-    left join medians as b
+    left join base_medians as b
         on m.year = b.year + 1 and m.declaration_type = b.declaration_type
             and m.transport_mode = b.transport_mode and m.grouping_set = b.grouping_set
     left join coverage as cv
@@ -234,5 +303,5 @@ select
     source_refreshed_at
 from compared
 {%- if is_incremental() %}
-where year in (select year from computed_years)
+where year in ({{ (computed_years or ['null']) | join(', ') }})
 {%- endif %}

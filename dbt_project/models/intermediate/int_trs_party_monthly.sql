@@ -1,0 +1,83 @@
+{{
+    config(
+        materialized=incremental_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='month_start',
+        on_schema_change='fail'
+    )
+}}
+-- Who holds the time, per month (docs/trs.md, "Who holds the time"): the exact integer sums of
+-- int_trs_party_seconds per month of reference date, finest group (type, mode, channel, office)
+-- and party. trs_actor_time adds them up into its months and years, so a year is the sum of its
+-- months to the last second and a night reads the months it changed, not every declaration of
+-- the year. Incremental: the months with declarations recomputed since the last build
+-- (trs_changed_month_list), and all of them when the seed changed (reference_version).
+-- The incremental filter reads the milestones (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set mapping_version = reference_fingerprint(
+    ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
+) %}
+
+with party_seconds as (
+    select
+        *,
+        cast(date_trunc('month', reference_date) as date) as month_start
+    from {{ ref('int_trs_party_seconds') }}
+    where party is not null
+        {%- if trs_incremental(mapping_version) %}
+        and {{ trs_in_periods('reference_date', trs_changed_month_list(), 'month') }}
+        {%- endif %}
+),
+
+-- The declarations of each month and group: how many, their arrival to gate-out seconds.
+group_totals as (
+    select
+        month_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        count(*) as declarations,
+        sum(cast(total_seconds as bigint)) as total_seconds,
+        max(_refreshed_at) as source_refreshed_at
+    from (
+        select distinct
+            declaration_id, month_start, declaration_type, transport_mode, channel, customs_office,
+            total_seconds, _refreshed_at
+        from party_seconds
+    ) as declarations
+    group by month_start, declaration_type, transport_mode, channel, customs_office
+),
+
+party_totals as (
+    select
+        month_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        party,
+        sum(cast(seconds as bigint)) as party_seconds
+    from party_seconds
+    group by month_start, declaration_type, transport_mode, channel, customs_office, party
+)
+
+-- The group's totals on each of its party rows (every declaration in the base has time of at
+-- least one party, so every group has a row).
+select
+    p.month_start,
+    p.declaration_type,
+    p.transport_mode,
+    p.channel,
+    p.customs_office,
+    p.party,
+    p.party_seconds,
+    g.declarations,
+    g.total_seconds,
+    {{ mapping_version }} as reference_version,
+    g.source_refreshed_at
+from party_totals as p
+inner join group_totals as g
+    on p.month_start = g.month_start and p.declaration_type = g.declaration_type
+        and p.transport_mode = g.transport_mode and p.channel = g.channel
+        and p.customs_office = g.customs_office

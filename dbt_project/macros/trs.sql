@@ -128,22 +128,27 @@
    `censoring`: the mart counts cargo still waiting, so the months whose censoring the moving
    data horizon changes are recomputed too (trs_censoring_months). `reference`: a
    reference_fingerprint of the seed the mart applies, stored in its reference_version column;
-   when the seed changed since, every period is recomputed. #}
+   when the seed changed since, every period is recomputed.
+   One scan of `relation` for both periods: DuckDB materializes a CTE read twice, every row of
+   it, before any filter, so a night would read the whole history; read once, the filter on the
+   periods' dates reaches the table's scan. #}
 {% macro trs_period_rows(relation, censoring=false, reference=none) -%}
     {%- set incremental = trs_incremental(reference) -%}
     {%- if incremental -%}
     {%- set changed_months = trs_changed_month_list(censoring) -%}
     {%- endif %}
-    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
-    from {{ relation }}
+    select
+        p.period_type,
+        cast(case
+            when p.period_type = 'month' then date_trunc('month', r.reference_date)
+            else date_trunc('year', r.reference_date)
+        end as date) as period_start,
+        r.*
+    from {{ relation }} as r
+    cross join (select 'month' as period_type union all select 'year' as period_type) as p
     {% if incremental -%}
-    where {{ trs_in_periods('reference_date', changed_months, 'month') }}
-    {%- endif %}
-    union all
-    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
-    from {{ relation }}
-    {% if incremental -%}
-    where {{ trs_in_periods('reference_date', changed_months, 'year') }}
+    where {{ trs_in_periods('r.reference_date', changed_months, 'year') }}
+        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', changed_months, 'month') }})
     {%- endif %}
 {%- endmacro %}
 

@@ -14,14 +14,24 @@
 -- (trs_changed_month_list), and all of them when the seed changed (reference_version).
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
+{%- set group_columns = ['month_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office'] %}
 {%- set mapping_version = reference_fingerprint(
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
 ) %}
 
+-- Only the columns used: the CTE is read twice, so DuckDB materializes it.
 with party_seconds as (
     select
-        *,
-        cast(date_trunc('month', reference_date) as date) as month_start
+        declaration_id,
+        cast(date_trunc('month', reference_date) as date) as month_start,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        party,
+        seconds,
+        total_seconds,
+        _refreshed_at
     from {{ ref('int_trs_party_seconds') }}
     where party is not null
         {%- if trs_incremental(mapping_version) %}
@@ -32,44 +42,32 @@ with party_seconds as (
 -- The declarations of each month and group: how many, their arrival to gate-out seconds.
 group_totals as (
     select
-        month_start,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
+        {{ group_columns | join(', ') }},
         count(*) as declarations,
         sum(cast(total_seconds as bigint)) as total_seconds,
         max(_refreshed_at) as source_refreshed_at
     from (
-        select distinct
-            declaration_id, month_start, declaration_type, transport_mode, channel, customs_office,
-            total_seconds, _refreshed_at
+        select distinct declaration_id, {{ group_columns | join(', ') }}, total_seconds, _refreshed_at
         from party_seconds
     ) as declarations
-    group by month_start, declaration_type, transport_mode, channel, customs_office
+    group by {{ group_columns | join(', ') }}
 ),
 
 party_totals as (
     select
-        month_start,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
+        {{ group_columns | join(', ') }},
         party,
         sum(cast(seconds as bigint)) as party_seconds
     from party_seconds
-    group by month_start, declaration_type, transport_mode, channel, customs_office, party
+    group by {{ group_columns | join(', ') }}, party
 )
 
 -- The group's totals on each of its party rows (every declaration in the base has time of at
 -- least one party, so every group has a row).
 select
-    p.month_start,
-    p.declaration_type,
-    p.transport_mode,
-    p.channel,
-    p.customs_office,
+    {%- for column in group_columns %}
+    p.{{ column }},
+    {%- endfor %}
     p.party,
     p.party_seconds,
     g.declarations,
@@ -77,7 +75,4 @@ select
     {{ mapping_version }} as reference_version,
     g.source_refreshed_at
 from party_totals as p
-inner join group_totals as g
-    on p.month_start = g.month_start and p.declaration_type = g.declaration_type
-        and p.transport_mode = g.transport_mode and p.channel = g.channel
-        and p.customs_office = g.customs_office
+inner join group_totals as g using ({{ group_columns | join(', ') }})

@@ -21,6 +21,11 @@
 -- depends_on: {{ ref('int_declaration_milestones') }}
 {%- set group_keys = ['year', 'declaration_type', 'transport_mode'] %}
 {%- set cell_keys = ['cell_mode', 'channel', 'customs_office'] %}
+{%- set levels = [
+    ('period', "'ALL'", "'ALL'"),
+    ('period+type', 'declaration_type', "'ALL'"),
+    ('period+type+mode', 'declaration_type', 'transport_mode'),
+] %}
 
 {%- if is_incremental() %}
 {#- The years with changed declarations, the years after them, and the base years before those
@@ -84,13 +89,28 @@ finest as (
     group by year, declaration_type, transport_mode, channel, customs_office, release_seconds
 ),
 
--- Released declarations per group, cell and second, for every grouping level.
-histogram as (
-    {%- for level, type_column, mode_column in [
-        ('period', "'ALL'", "'ALL'"),
-        ('period+type', 'declaration_type', "'ALL'"),
-        ('period+type+mode', 'declaration_type', 'transport_mode'),
-    ] %}
+-- Released declarations per finest cell: the computed years' from their histogram, a base
+-- year's from its rows.
+finest_cells as (
+    select year, declaration_type, transport_mode, channel, customs_office, sum(n) as n
+    from finest
+    group by year, declaration_type, transport_mode, channel, customs_office
+    {%- if is_incremental() %}
+    union all
+    select year, declaration_type, transport_mode, channel, customs_office, count(*) as n
+    from base_released
+    group by year, declaration_type, transport_mode, channel, customs_office
+    {%- endif %}
+),
+
+-- Per group, cell and second (histogram) and per group and cell (cell_levels), for every
+-- grouping level.
+{%- for name, relation, columns in [
+    ('histogram', 'finest', ['release_seconds', 'n', 'source_refreshed_at']),
+    ('cell_levels', 'finest_cells', ['n']),
+] %}
+{{ name }} as (
+    {%- for level, type_column, mode_column in levels %}
     select
         year,
         {{ type_column }} as declaration_type,
@@ -99,43 +119,20 @@ histogram as (
         transport_mode as cell_mode,
         channel,
         customs_office,
-        release_seconds,
-        n,
-        source_refreshed_at
-    from finest
+        {{ columns | join(', ') }}
+    from {{ relation }}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
 ),
+{%- endfor %}
 
 cells as (
     select
         {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }},
         sum(n) as n
-    from (
-        select {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }}, n
-        from histogram
-        {%- if is_incremental() %}
-        {%- for level, type_column, mode_column in [
-            ('period', "'ALL'", "'ALL'"),
-            ('period+type', 'declaration_type', "'ALL'"),
-            ('period+type+mode', 'declaration_type', 'transport_mode'),
-        ] %}
-        union all
-        select
-            year,
-            {{ type_column }} as declaration_type,
-            {{ mode_column }} as transport_mode,
-            '{{ level }}' as grouping_set,
-            transport_mode as cell_mode,
-            channel,
-            customs_office,
-            1 as n
-        from base_released
-        {%- endfor %}
-        {%- endif %}
-    ) as counted
+    from cell_levels
     group by {{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }}
 ),
 

@@ -57,7 +57,7 @@ help:
 	@echo "make lint   ruff (lint, format check) and sqlfluff (the dbt SQL)"
 	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
 	@echo "make test-bench  the benchmark end to end at a tiny scale, no timings (not part of make test)"
-	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year, default week; see docs/performance.md)"
+	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year|3y, default week; see docs/performance.md)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
 	@echo "make test-bi  the Superset tests (real server, chromium)"

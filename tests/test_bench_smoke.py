@@ -79,6 +79,23 @@ def test_table_names_every_figure(figures):
         assert phrase in text
 
 
+def test_flat_in_history_judges_the_night_against_a_years_run(figures, tmp_path):
+    """--compare-with: a 3y run's night against a year's at the same volume (<= 1.1 x)."""
+    from bench.run import compared_with, targets
+
+    year = json.loads(json.dumps(figures))
+    year["scale"]["name"] = "year"
+    year["nightly"]["history"]["seconds"] = figures["nightly"]["history"]["seconds"] / 2
+    path = tmp_path / "year.json"
+    path.write_text(json.dumps(year))
+    night = dict(figures, compared_with=compared_with(path, per_day=30))
+    judged = targets(night, "3y")["nightly_3y_vs_year"]
+    assert judged["value"] == 2.0 and judged["met"] is False and "note" not in judged
+    assert "3y against a year, not day against year" in targets(night, "day")["nightly_3y_vs_year"]["note"]
+    with pytest.raises(SystemExit, match="not a complete run at 45,000 declarations a day"):
+        compared_with(path, per_day=45_000)
+
+
 def test_pandas_path_applies_the_contract(sample_landing):
     from bench.pandas_path import check_frame
     from ingest.landing.contracts import contract_for

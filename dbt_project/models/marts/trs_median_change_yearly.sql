@@ -225,16 +225,13 @@ medians as (
 -- or this mart's own rows for the base years not computed again.
 base_medians as (
     select
-        year,
-        declaration_type,
-        transport_mode,
-        grouping_set,
+        {{ (group_keys + ['grouping_set']) | join(', ') }},
         released,
         {{ round_double(as_double('median_seconds') ~ ' / 3600.0', 4) }} as median_hours
     from medians
     {%- if is_incremental() %}
     union all
-    select year, declaration_type, transport_mode, grouping_set, released, median_hours
+    select {{ (group_keys + ['grouping_set']) | join(', ') }}, released, median_hours
     from {{ this }}
     where year in ({{ (base_only_years or ['null']) | join(', ') }})
     {%- endif %}

@@ -377,7 +377,6 @@ def nights(
         "generate_history",
     )
     f["history_rows_gzip_mb"] = round(sum(p.stat().st_size for p in history_files) / 1e6, 1)
-    history = fresh_home(runs / "history", history_files)
     # The loaded history (raw tables and manifest, before any dbt build) is kept beside the
     # generated files, so a second run measures the rebuild and the nights without loading a
     # year again; --fresh-history loads it anyway.
@@ -388,8 +387,13 @@ def nights(
     ]
     schema = hashlib.sha256(b"".join(p.read_bytes() for p in schema_sources)).hexdigest()[:8]
     cache = work / f"history_{per_day}_{f['scale']['seed']}_{len(history_days)}d_{history_load}_{schema}.duckdb"
+    reuse = cache.exists() and cache.with_suffix(".json").exists() and not fresh_history
+    # A reused history's files are recorded in its manifest and not landed again: landed now,
+    # after their manifest records, each would look changed since and be hashed by every later
+    # load (ingest/landing/discover.py), which a home that landed them before loading does not.
+    history = fresh_home(runs / "history", [] if reuse else history_files)
     warehouse = history / "warehouse" / "swpm.duckdb"
-    if cache.exists() and cache.with_suffix(".json").exists() and not fresh_history:
+    if reuse:
         log(f"history: reusing the loaded history {cache.name} ...")
         warehouse.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(cache, warehouse)

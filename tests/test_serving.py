@@ -86,3 +86,31 @@ def test_concurrent_reader_never_sees_a_half_published_state(home, sample_landin
         assert con.execute("SELECT snapshot_id FROM snapshot_info").fetchone()[0] == ids[-1]
     finally:
         con.close()
+
+
+def test_a_marts_digest_is_of_its_rows_not_their_chunks():
+    """snapshot.json's digests: the same rows in other chunks hash the same; a changed value,
+    or an empty string where a null was, does not."""
+    import pyarrow as pa
+
+    from ingest.run.publish import data_columns, table_digest
+
+    rows = {
+        "period_start": [dt.date(2020, 1, 1), dt.date(2020, 2, 1), None],
+        "channel": ["green", None, "red"],
+        "median_hours": [1.25, 0.1 + 0.2, None],
+        "declarations": [3, 40, 500],
+        "source_refreshed_at": [dt.datetime(2026, 1, 1, 3)] * 3,
+    }
+    table = pa.table(rows)
+    chunked = pa.concat_tables([table.slice(0, 1), table.slice(1, 2)])
+    assert chunked.column(0).num_chunks == 2
+    assert table_digest(chunked) == table_digest(table)
+    assert table_digest(table.set_column(1, "channel", pa.array(["green", "", "red"]))) != table_digest(table)
+    assert table_digest(table.set_column(2, "median_hours", pa.array([1.25, 0.3, None]))) != table_digest(table)
+    # Full precision: 0.1 + 0.2 is not 0.3.
+    later = table.set_column(4, "source_refreshed_at", pa.array([dt.datetime(2026, 1, 2, 3)] * 3))
+    assert table_digest(later) != table_digest(table)
+    assert table_digest(later, data_columns(later.column_names)) == table_digest(
+        table, data_columns(table.column_names)
+    )

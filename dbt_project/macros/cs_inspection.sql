@@ -19,3 +19,78 @@
     concat_ws('+', 'period'
     {%- for column, short in dims %}, case when grouping({{ column }}) = 0 then '{{ short }}' end{% endfor %})
 {%- endmacro %}
+
+{# The months an incremental build of cs_inspection_performance recomputes for one source, as a
+   sorted list of dates ('YYYY-MM-DD') read when the model compiles (as trs_changed_month_list):
+   the months of the source's declarations changed since its rows were last built, and for the
+   KCS extract also the months of a changed declaration's earlier versions (a correction may
+   have moved its Date). #}
+{% macro cs_changed_month_list(source) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        with changed as (
+            select declaration_id, reference_date
+            from {{ ref('int_cs_inspections') }}
+            where source = '{{ source }}'
+                and reference_date is not null
+                and _changed_at > coalesce(
+                    (select max(source_refreshed_at) from {{ this }} where source = '{{ source }}'),
+                    cast('1900-01-01' as timestamp)
+                )
+        ),
+
+        months as (
+            select reference_date as day from changed
+            {%- if source == 'kcs_extract' %}
+            union all
+            select v.declaration_date as day
+            from {{ ref('stg_kcs__import_declaration_versions') }} as v
+            where v.declaration_id in (select declaration_id from changed)
+            {%- endif %}
+        )
+
+        select distinct cast(cast(date_trunc('month', day) as date) as {{ string_type() }}) as month
+        from months
+        where day is not null
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{# The declarations of `relation` (int_cs_inspections) with a reference date, placed in their
+   month and in their year. On an incremental build only the changed months and years of each
+   source (cs_changed_month_list), whose old rows delete+insert replaces whole. One read for
+   both period types, filtered by literal dates with a range on reference_date first, as
+   trs_period_rows (macros/trs.sql): a CTE read twice is materialized whole, and a subquery's
+   months do not let the scan skip earlier row groups. #}
+{% macro cs_period_rows(relation) -%}
+    {%- if is_incremental() -%}
+    {%- set months_of = {
+        'clearance_log': cs_changed_month_list('clearance_log'),
+        'kcs_extract': cs_changed_month_list('kcs_extract'),
+    } -%}
+    {%- endif %}
+    select
+        p.period_type,
+        cast(case
+            when p.period_type = 'month' then date_trunc('month', d.reference_date)
+            else date_trunc('year', d.reference_date)
+        end as date) as period_start,
+        d.*
+    from {{ relation }} as d
+    cross join (select 'month' as period_type union all select 'year' as period_type) as p
+    where d.reference_date is not null
+    {%- if is_incremental() %}
+        and (
+            {%- for source, months in months_of.items() %}
+            {{ 'or ' if not loop.first }}(d.source = '{{ source }}' and {{ trs_in_periods('d.reference_date', months, 'year') }})
+            {%- endfor %}
+        )
+        and (
+            p.period_type = 'year'
+            {%- for source, months in months_of.items() %}
+            or (d.source = '{{ source }}' and {{ trs_in_periods('d.reference_date', months, 'month') }})
+            {%- endfor %}
+        )
+    {%- endif %}
+{%- endmacro %}

@@ -17,52 +17,8 @@
 -- correction moved its Date); their old rows are replaced whole.
 -- depends_on: {{ ref('stg_kcs__import_declaration_versions') }}
 
-with declarations as (
-    select * from {{ ref('int_cs_inspections') }}
-    where reference_date is not null
-),
-
-{% if is_incremental() %}
-watermarks as (
-    select source, max(source_refreshed_at) as refreshed_through from {{ this }} group by source
-),
-
-changed as (
-    select d.source, d.declaration_id, d.reference_date
-    from declarations as d
-    left join watermarks as w on w.source = d.source
-    where d._changed_at > coalesce(w.refreshed_through, '1900-01-01'::timestamp)
-),
-
-changed_months as (
-    select distinct source, date_trunc('month', reference_date) as month from changed
-    union
-    select distinct 'kcs_extract' as source, date_trunc('month', v.declaration_date) as month
-    from {{ ref('stg_kcs__import_declaration_versions') }} as v
-    where v.declaration_id in (select declaration_id from changed where source = 'kcs_extract')
-),
-{% endif %}
-
-in_periods as (
-    select 'month' as period_type, cast(date_trunc('month', reference_date) as date) as period_start, *
-    from declarations as d
-    {% if is_incremental() -%}
-    where
-        exists (
-            select 1 from changed_months as c
-            where c.source = d.source and c.month = date_trunc('month', d.reference_date)
-        )
-    {%- endif %}
-    union all
-    select 'year' as period_type, cast(date_trunc('year', reference_date) as date) as period_start, *
-    from declarations as d
-    {% if is_incremental() -%}
-    where
-        exists (
-            select 1 from changed_months as c
-            where c.source = d.source and date_trunc('year', c.month) = date_trunc('year', d.reference_date)
-        )
-    {%- endif %}
+with in_periods as (
+    {{ cs_period_rows(ref('int_cs_inspections')) }}
 ),
 
 kcs_extract as (

@@ -70,26 +70,18 @@
         'kcs_extract': cs_changed_month_list('kcs_extract'),
     } -%}
     {%- endif %}
-    select
-        p.period_type,
-        cast(case
-            when p.period_type = 'month' then date_trunc('month', d.reference_date)
-            else date_trunc('year', d.reference_date)
-        end as date) as period_start,
-        d.*
-    from {{ relation }} as d
-    cross join (select 'month' as period_type union all select 'year' as period_type) as p
-    where d.reference_date is not null
+    {{ rows_in_their_periods(relation) }}
+    where r.reference_date is not null
     {%- if is_incremental() %}
         and (
             {%- for source, months in months_of.items() %}
-            {{ 'or ' if not loop.first }}(d.source = '{{ source }}' and {{ trs_in_periods('d.reference_date', months, 'year') }})
+            {{ 'or ' if not loop.first }}(r.source = '{{ source }}' and {{ trs_in_periods('r.reference_date', months, 'year') }})
             {%- endfor %}
         )
         and (
             p.period_type = 'year'
             {%- for source, months in months_of.items() %}
-            or (d.source = '{{ source }}' and {{ trs_in_periods('d.reference_date', months, 'month') }})
+            or (r.source = '{{ source }}' and {{ trs_in_periods('r.reference_date', months, 'month') }})
             {%- endfor %}
         )
     {%- endif %}

@@ -137,6 +137,17 @@
     {%- if incremental -%}
     {%- set changed_months = trs_changed_month_list(censoring) -%}
     {%- endif %}
+    {{ rows_in_their_periods(relation) }}
+    {% if incremental -%}
+    where {{ trs_in_periods('r.reference_date', changed_months, 'year') }}
+        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', changed_months, 'month') }})
+    {%- endif %}
+{%- endmacro %}
+
+{# Every row of `relation` twice, as `r`: in its month and in its year (period_type and
+   period_start, from reference_date), beside the period `p`. One scan for both periods; the
+   caller's `where` filters the periods (trs_period_rows, cs_period_rows). #}
+{% macro rows_in_their_periods(relation) -%}
     select
         p.period_type,
         cast(case
@@ -146,10 +157,6 @@
         r.*
     from {{ relation }} as r
     cross join (select 'month' as period_type union all select 'year' as period_type) as p
-    {% if incremental -%}
-    where {{ trs_in_periods('r.reference_date', changed_months, 'year') }}
-        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', changed_months, 'month') }})
-    {%- endif %}
 {%- endmacro %}
 
 {# Whether this build of a TRS mart recomputes only some periods (trs_period_rows): an

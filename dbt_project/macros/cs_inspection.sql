@@ -21,13 +21,12 @@
 {%- endmacro %}
 
 {# The months an incremental build of cs_inspection_performance recomputes for one source, as a
-   sorted list of dates ('YYYY-MM-DD') read when the model compiles (as trs_changed_month_list):
+   sorted list of dates ('YYYY-MM-DD') read when the model compiles (month_list, macros/trs.sql):
    the months of the source's declarations changed since its rows were last built, and for the
    KCS extract also the months of a changed declaration's earlier versions (a correction may
    have moved its Date). #}
 {% macro cs_changed_month_list(source) -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set query -%}
+    {%- set days -%}
         with changed as (
             select declaration_id, reference_date
             from {{ ref('int_cs_inspections') }}
@@ -37,24 +36,17 @@
                     (select max(source_refreshed_at) from {{ this }} where source = '{{ source }}'),
                     cast('1900-01-01' as timestamp)
                 )
-        ),
-
-        months as (
-            select reference_date as day from changed
-            {%- if source == 'kcs_extract' %}
-            union all
-            select v.declaration_date as day
-            from {{ ref('stg_kcs__import_declaration_versions') }} as v
-            where v.declaration_id in (select declaration_id from changed)
-            {%- endif %}
         )
 
-        select distinct cast(cast(date_trunc('month', day) as date) as {{ string_type() }}) as month
-        from months
-        where day is not null
-        order by 1
+        select reference_date from changed
+        {%- if source == 'kcs_extract' %}
+        union all
+        select v.declaration_date
+        from {{ ref('stg_kcs__import_declaration_versions') }} as v
+        where v.declaration_id in (select declaration_id from changed)
+        {%- endif %}
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {{ return(month_list(days)) }}
 {%- endmacro %}
 
 {# The declarations of `relation` (int_cs_inspections) with a reference date, placed in their

@@ -186,11 +186,21 @@
    min/max (trs_in_periods), which a subquery does not, so a night reads its periods' rows and
    not the whole history. #}
 {% macro trs_changed_month_list(censoring=false) -%}
+    {{ return(month_list(trs_changed_months(censoring))) }}
+{%- endmacro %}
+
+{# The months of the days or months a one-column query returns, as a sorted list of dates
+   ('YYYY-MM-DD') read when the model compiles (trs_changed_month_list, cs_changed_month_list);
+   nulls left out. #}
+{% macro month_list(query) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set query -%}
-        select distinct cast(cast(m as date) as {{ string_type() }}) from ({{ trs_changed_months(censoring) }}) as c(m) order by 1
+    {%- set months -%}
+        select distinct cast(cast(date_trunc('month', d) as date) as {{ string_type() }})
+        from ({{ query }}) as c(d)
+        where d is not null
+        order by 1
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {{ return(run_query(months).columns[0].values() | list) }}
 {%- endmacro %}
 
 {# A condition on the date `column`: in one of the `part` ('month' or 'year') periods of

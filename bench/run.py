@@ -155,6 +155,14 @@ def fresh_home(root: Path, files: list[Path]) -> Path:
     return root
 
 
+def engine_note(machine: dict) -> str:
+    """The engine settings a run had (JSONs from before they were recorded say so)."""
+    settings = machine.get("engine_settings")
+    if not settings:
+        return "engine settings not recorded"
+    return f"DuckDB memory_limit {settings.get('SWPM_DUCKDB_MEMORY_LIMIT')}, dbt threads {settings.get('SWPM_DBT_THREADS')}"
+
+
 def day_files(source: Path, day: dt.date) -> list[Path]:
     stamp = day.strftime("%Y%m%d")
     return [source / f"clearance_declarations_{stamp}.csv.gz", source / f"clearance_events_{stamp}.csv.gz"]
@@ -202,7 +210,8 @@ def run(
     f["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
     log(
         f"bench {scale}: {len(history_days)} day(s) of history x {per_day:,} declarations + {new_day}; "
-        f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB, load {f['loadavg_before']}"
+        f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB, load {f['loadavg_before']}; "
+        f"{engine_note(f['machine'])}"
     )
 
     # The data: generated once per (size, seed) and kept; a second run reuses it.
@@ -532,7 +541,8 @@ def table(f: dict) -> str:
     sc = f["scale"]
     add(
         f"scale {sc['name']}: {sc['history_days']} day(s) x {sc['declarations_per_day']:,} decl. + 1 new day",
-        note=f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB; load {f['loadavg_before']} -> {f.get('loadavg_after', '?')}",
+        note=f"{f['machine']['cores']} cores, {f['machine']['memory_gib']} GiB; load {f['loadavg_before']} -> "
+        f"{f.get('loadavg_after', '?')}; {engine_note(f['machine'])}",
     )
     for k, v in f.get("fixed_costs", {}).items():
         add(

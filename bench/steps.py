@@ -254,7 +254,24 @@ def step_machine(args) -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,
+        "engine_settings": engine_settings(),
     }
+
+
+def engine_settings() -> dict:
+    """The dbt profile's tunables as this run sets them: the environment's value, else the
+    profile's default (DuckDB's memory limit moves both time and peak RSS)."""
+    import os
+    import re
+
+    from ingest.config import DBT_PROJECT_DIR
+
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    settings = {}
+    for name in ("SWPM_DUCKDB_MEMORY_LIMIT", "SWPM_DBT_THREADS"):
+        default = re.search(rf"env_var\('{name}', '([^']*)'\)", profile)
+        settings[name] = os.environ.get(name) or (default.group(1) if default else None)
+    return settings
 
 
 def step_generate(args) -> dict:

@@ -61,6 +61,8 @@ def test_every_section_ran_and_counts_reconcile(figures):
     assert set(split) >= {"dbt_parse", "dbt_parse_kept", "gx_import_and_setup", "airflow_task_start", "mart_checks"}
     assert split["night_fixed_share"] == figures["targets"]["fixed_cost_share"]["value"]
     assert figures["machine"]["cores"] >= 1 and len(figures["loadavg_after"]) == 3
+    # The memory limit moves both time and peak RSS: a run says which it had.
+    assert figures["machine"]["engine_settings"]["SWPM_DUCKDB_MEMORY_LIMIT"]
 
 
 def test_table_names_every_figure(figures):
@@ -75,6 +77,7 @@ def test_table_names_every_figure(figures):
         "fixed: dbt_parse",
         "fixed-cost split",
         "target fixed_cost_share",
+        "DuckDB memory_limit",
     ):
         assert phrase in text
 

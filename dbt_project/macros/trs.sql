@@ -50,12 +50,21 @@
 {% macro trs_grouping_sets(extra=[]) -%}
     {%- set head = ['period_type', 'period_start'] + extra -%}
     grouping sets (
-        ({{ head | join(', ') }}),
-        ({{ head | join(', ') }}, declaration_type),
-        ({{ head | join(', ') }}, declaration_type, transport_mode),
-        ({{ head | join(', ') }}, declaration_type, transport_mode, channel),
-        ({{ head | join(', ') }}, declaration_type, transport_mode, customs_office)
+        {%- for name, kept in trs_dimension_sets() %}
+        ({{ (head + kept) | join(', ') }}){{ ',' if not loop.last }}
+        {%- endfor %}
     )
+{%- endmacro %}
+
+{# The TRS grouping sets: each set's name (trs_grouping_set_name) and the dimensions it keeps. #}
+{% macro trs_dimension_sets() -%}
+    {{ return([
+        ('period', []),
+        ('period+type', ['declaration_type']),
+        ('period+type+mode', ['declaration_type', 'transport_mode']),
+        ('period+type+mode+channel', ['declaration_type', 'transport_mode', 'channel']),
+        ('period+type+mode+office', ['declaration_type', 'transport_mode', 'customs_office']),
+    ]) }}
 {%- endmacro %}
 
 {# The Kaplan-Meier counts of `relation` (declarations in their periods, trs_period_rows) per

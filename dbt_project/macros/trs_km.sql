@@ -60,8 +60,9 @@
    and factors come from sums over all earlier rows, however those are grouped; the hours kept
    per second are a superset of each group's own censored hours. So there are as many steps as
    hours, not seconds, and a quantile is read in two passes: the hour where it is reached
-   (trs_hours_reaching), then that hour's seconds (trs_km_cells_in_hours, grouped the same way,
-   and trs_km_hours_opened). #}
+   (trs_hours_reaching), then that hour's seconds (trs_km_cells_in_hours, then
+   trs_km_seconds_in_own_hours, which groups each group's own hours the same way, and
+   trs_km_hours_opened). #}
 {% macro trs_km_hourly(relation, columns, sums, maxima=[]) -%}
     {%- set second_kept = 'h.km_hour is not null' -%}
     select
@@ -122,6 +123,49 @@
         on {% for column in partition %}{{ null_safe_equal('r.' ~ column, 'o.' ~ column) }} and {% endfor -%}
             r.km_hour = o.km_hour
     where r.from_seconds = case when o.km_hour is null then 0 else 1 end
+{%- endmacro %}
+
+{# The second pass of a quantile read per hour: the rows of `relation` (per second, before the
+   grouping) summed per group and second for each grouping set of `sets` (pairs of the set's name
+   and the `rollable` columns it keeps; the others read 'ALL'), each group only in the hours that
+   `hours` (trs_hours_reaching) lists for it. The rows of all the hours where some group's quantile
+   lies, grouped whole, would sum mostly seconds that no group needs. `keys` are never rolled up;
+   `set_column`, if given, names a column holding the set's name. #}
+{% macro trs_km_seconds_in_own_hours(relation, hours, keys, rollable, sets, sums, maxima=[], set_column=none) -%}
+    {%- for name, kept in sets %}
+    {%- set by = keys + kept %}
+    select
+        {%- for column in keys %}
+        r.{{ column }},
+        {%- endfor %}
+        {%- for column in rollable %}
+        {{ 'r.' ~ column if column in kept else "'ALL'" }} as {{ column }},
+        {%- endfor %}
+        {%- if set_column %}
+        '{{ name }}' as {{ set_column }},
+        {%- endif %}
+        r.km_seconds
+        {%- for column in sums %},
+        sum(r.{{ column }}) as {{ column }}
+        {%- endfor %}
+        {%- for column in maxima %},
+        max(r.{{ column }}) as {{ column }}
+        {%- endfor %}
+    from {{ relation }} as r
+    {{ semi_join() }} (
+        select distinct {{ by | join(', ') }}, km_hour
+        from {{ hours }}
+        {%- for column in rollable %}
+        {{ 'where' if loop.first else '  and' }} {{ 'not ' if column in kept }}({{ null_safe_equal(column, "'ALL'") }})
+        {%- endfor %}
+    ) as h
+        on {% for column in by %}{{ null_safe_equal('r.' ~ column, 'h.' ~ column) }} and {% endfor -%}
+            {{ trs_km_hour('r.km_seconds') }} = h.km_hour
+    group by {% for column in by %}r.{{ column }}, {% endfor %}r.km_seconds
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {# Per group (`partition`) of `steps` (trs_km_steps over trs_km_hourly rows), the hour of the

@@ -132,7 +132,9 @@ sides_{{ name }} as (
     cross join comparisons as k
 ),
 
-side_{{ name }} as (
+{%- if name == 'hours' %}
+
+side_hours as (
     select
         period_type,
         period_start,
@@ -145,13 +147,25 @@ side_{{ name }} as (
         sum(events) as events,
         sum(censored) as censored,
         max(source_refreshed_at) as source_refreshed_at
-    from sides_{{ name }}
+    from sides_hours
     where side is not null
     group by grouping sets (
         (period_type, period_start, declaration_type, comparison, side, km_seconds),
         (period_type, period_start, declaration_type, transport_mode, comparison, side, km_seconds)
     )
 ),
+{%- else %}
+
+-- Per second, each side only in its own median hours (macros/trs_km.sql).
+side_seconds as (
+    {{ trs_km_seconds_in_own_hours(
+        'sides_seconds', 'median_hours',
+        ['period_type', 'period_start', 'declaration_type', 'comparison', 'side'], ['transport_mode'],
+        [('period+type', []), ('period+type+mode', ['transport_mode'])],
+        ['declarations', 'events', 'censored'], ['source_refreshed_at']
+    ) }}
+),
+{%- endif %}
 {%- if name == 'hours' %}
 
 side_totals as (

@@ -149,21 +149,21 @@ weights as (
             {%- endfor %}
 ),
 
-by_second as (
+-- Each histogram row with its like-for-like weight.
+weighted as (
     select
         h.{{ (group_keys + ['grouping_set']) | join(', h.') }},
         h.release_seconds as km_seconds,
-        sum(h.n) as n,
-        sum(h.n * coalesce(w.weight, 0)) as weighted_n,
-        max(h.source_refreshed_at) as source_refreshed_at
+        h.n,
+        h.n * coalesce(w.weight, 0) as weighted_n,
+        h.source_refreshed_at
     from histogram as h
     left join weights as w using ({{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }})
-    group by h.{{ (group_keys + ['grouping_set']) | join(', h.') }}, h.release_seconds
 ),
 
 -- The medians in two passes (macros/trs_km.sql, trs_km_hourly): running sums per hour find the
--- hours holding them, and only those hours are summed per second. Every sum is exact (counts
--- and decimal weights), so the sums at an hour's end are those of its last second.
+-- hours holding them, and only those hours of each group are summed per second. Every sum is
+-- exact (counts and decimal weights), so the sums at an hour's end are those of its last second.
 by_hour as (
     select
         {{ (group_keys + ['grouping_set']) | join(', ') }},
@@ -171,7 +171,7 @@ by_hour as (
         sum(n) as n,
         sum(weighted_n) as weighted_n,
         max(source_refreshed_at) as source_refreshed_at
-    from by_second
+    from weighted
     group by {{ (group_keys + ['grouping_set']) | join(', ') }}, {{ trs_km_hour('km_seconds') }}
 ),
 {%- for name, relation in [('hour_cumulative', 'by_hour'), ('cumulative', 'median_hour_seconds')] %}
@@ -183,6 +183,13 @@ median_hours as (
     {{ trs_hours_reaching('hour_cumulative', group_keys + ['grouping_set'], [
         n_share ~ ' >= 0.5', n_share ~ ' > 0.5', weighted_share ~ ' >= 0.5', weighted_share ~ ' > 0.5'
     ]) }}
+),
+
+by_second as (
+    {{ trs_km_seconds_in_own_hours(
+        'weighted', 'median_hours', group_keys + ['grouping_set'], [], [('all', [])],
+        ['n', 'weighted_n'], ['source_refreshed_at']
+    ) }}
 ),
 
 median_hour_seconds as (

@@ -80,7 +80,11 @@ km_cells_in_quantile_hours as (
 ),
 
 km_quantile_hour_seconds as (
-    {{ trs_km_group_times('km_cells_in_quantile_hours') }}
+    {{ trs_km_seconds_in_own_hours(
+        'km_cells_in_quantile_hours', 'km_quantile_hours', ['period_type', 'period_start'],
+        ['declaration_type', 'transport_mode', 'channel', 'customs_office'], trs_dimension_sets(),
+        ['events', 'censored'], set_column='grouping_set'
+    ) }}
 ),
 
 km_times as (

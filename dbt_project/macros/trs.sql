@@ -86,22 +86,16 @@
     {{ return(['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office']) }}
 {%- endmacro %}
 
-{# Rows of trs_km_cells (or of trs_km_hourly over them) regrouped into the TRS grouping sets,
-   per time: trs_km_group_hours for the hours, or the seconds of the cells given. #}
-{% macro trs_km_group_times(cells) -%}
+{# The TRS groups' Kaplan-Meier rows per hour (macros/trs_km.sql, trs_km_hourly) from trs_km_cells,
+   regrouped into the TRS grouping sets. #}
+{% macro trs_km_group_hours(cells) -%}
     select
         {{ trs_group_columns() }},
         km_seconds,
         sum(events) as events,
         sum(censored) as censored
-    from {{ cells }}
+    from ({{ trs_km_hourly(cells, trs_km_cell_columns(), ['events', 'censored']) }}) as cell_hours
     group by {{ trs_grouping_sets(extra=['km_seconds']) }}
-{%- endmacro %}
-
-{# The TRS groups' Kaplan-Meier rows per hour (macros/trs_km.sql, trs_km_hourly) from trs_km_cells. #}
-{% macro trs_km_group_hours(cells) -%}
-    {%- set hourly = '(' ~ trs_km_hourly(cells, trs_km_cell_columns(), ['events', 'censored']) ~ ') as cell_hours' -%}
-    {{ trs_km_group_times(hourly) }}
 {%- endmacro %}
 
 {# Dimension value of a grouped row: 'ALL' where the set rolls the dimension up. #}

@@ -154,19 +154,6 @@ side_hours as (
         (period_type, period_start, declaration_type, transport_mode, comparison, side, km_seconds)
     )
 ),
-{%- else %}
-
--- Per second, each side only in its own median hours (macros/trs_km.sql).
-side_seconds as (
-    {{ trs_km_seconds_in_own_hours(
-        'sides_seconds', 'median_hours',
-        ['period_type', 'period_start', 'declaration_type', 'comparison', 'side'], ['transport_mode'],
-        [('period+type', []), ('period+type+mode', ['transport_mode'])],
-        ['declarations', 'events', 'censored'], ['source_refreshed_at']
-    ) }}
-),
-{%- endif %}
-{%- if name == 'hours' %}
 
 side_totals as (
     select
@@ -195,6 +182,17 @@ median_hours as (
         trs_histogram_share('released_through', 'released_total') ~ ' >= 0.5',
         trs_histogram_share('released_through', 'released_total') ~ ' > 0.5'
     ]) }}
+),
+{%- else %}
+
+-- Per second, each side only in its own median hours (macros/trs_km.sql).
+side_seconds as (
+    {{ trs_km_seconds_in_own_hours(
+        'sides_seconds', 'median_hours',
+        ['period_type', 'period_start', 'declaration_type', 'comparison', 'side'], ['transport_mode'],
+        [('period+type', []), ('period+type+mode', ['transport_mode'])],
+        ['declarations', 'events', 'censored'], ['source_refreshed_at']
+    ) }}
 ),
 {%- endif %}
 {%- endfor %}

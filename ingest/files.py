@@ -9,6 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def read_yaml(path: Path):
+    """A YAML file, read with libyaml's safe loader where PyYAML has it (the same documents as
+    ``yaml.safe_load``, ten times faster: the landing contracts took 0.23 s of a night's load)."""
+    import yaml
+
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def part_path(path: Path) -> Path:
     """The hidden temporary name a file is written under before it is renamed into place
     (hidden: discovery and globbing skip dot-files)."""

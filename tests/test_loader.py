@@ -263,6 +263,19 @@ def test_door_suites_are_typed_expectations_and_an_unknown_type_fails_clearly():
         build_suite("door", [*configs, {"type": "expect_column_to_be_tidy", "kwargs": {"column": "x"}}])
 
 
+def test_gx_batches_skip_the_whole_frame_fingerprint():
+    """GX fingerprints every pandas batch under its size threshold, which ingest/gx.py sets to
+    zero (the marker is unused and cost more than the door's expectations). Held here against
+    a GX upgrade that renames the threshold and silently brings the cost back."""
+    import pandas as pd
+
+    from ingest import gx as door_gx
+
+    batch = door_gx._door_batch_definition().get_batch(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})})
+    assert batch.data.dataframe["a"].tolist() == [1, 2]
+    assert "pandas_data_fingerprint" not in batch.batch_markers
+
+
 def _decl(day: int, first: int, n: int = 3) -> str:
     rows = [f"IM2006010{day}{first + i:07d},IMPORT,AIR,040,BR00001,N,N,N,{1000 + i}" for i in range(n)]
     return DECL_HEADER + "\n" + "\n".join(rows) + "\n"

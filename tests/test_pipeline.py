@@ -170,6 +170,38 @@ def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
     assert not sample_home.snapshot.exists()
 
 
+def test_mart_checks_are_registered_once_and_again_when_they_change(built_home, monkeypatch):
+    """The mart checks' suites, validation definitions and checkpoints are registered in the
+    home's GX context by the first check and kept (registering rewrites GX's project file); a
+    changed check is registered again and applies. The Data Docs index lists the latest nights."""
+    from ingest.run import mart_checks as quality
+
+    home = built_home
+    assert all(r.success for r in quality.check_marts(home))
+    project_file = home.gx_dir / "gx" / "great_expectations.yml"
+    written = project_file.stat().st_mtime_ns
+    assert all(r.success for r in quality.check_marts(home))
+    assert project_file.stat().st_mtime_ns == written, "the same checks were registered again"
+    site = quality.gx.get_context(mode="file", project_root_dir=str(home.gx_dir)).get_config().data_docs_sites
+    limit = site["serving"]["site_index_builder"]["validation_results_limit"]
+    assert limit == quality.INDEX_NIGHTS * len(quality._mart_checks())
+
+    original = quality._mart_checks
+
+    def stricter():
+        checks = original()
+        checks[0]["expectations"].append(
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "median_hours", "max_value": 1}}
+        )
+        return checks
+
+    monkeypatch.setattr(quality, "_mart_checks", stricter)
+    failed = [r for r in quality.check_marts(home) if not r.success]
+    assert [f.column for r in failed for f in r.failures] == ["median_hours"]
+    monkeypatch.setattr(quality, "_mart_checks", original)
+    assert all(r.success for r in quality.check_marts(home))
+
+
 def test_dbt_tests_own_percentile_order_and_reconciliation(built_home):
     """The rules of one mart are dbt tests; the GX publish gate does not repeat them. Percentiles
     out of order, or an all-groups row that no longer counts the declarations, fail dbt's tests."""

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ingest.config import EXPECTATIONS_DIR
+from ingest.files import read_yaml
 
 CONTRACTS_DIR = EXPECTATIONS_DIR / "contracts"
 TEMPORAL_TYPES = {"DATE", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"}
@@ -139,7 +138,7 @@ def _check_pattern(path: Path, column: str, pattern: str | None) -> None:
 
 
 def _load(path: Path) -> Contract:
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = read_yaml(path)
     for c in spec["columns"]:
         _check_pattern(path, c["name"], c.get("regex"))
     columns = tuple(

@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from ingest.files import read_yaml
 
 TEXTS = Path(__file__).parent / "texts"
 LANGUAGES = ("en", "ko")
@@ -25,7 +25,7 @@ def catalogue(lang: str) -> dict:
     if lang not in LANGUAGES:
         raise UnknownLanguage(f"the report is written in {', '.join(LANGUAGES)}, not {lang!r}")
     path = TEXTS / f"{lang}.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return read_yaml(path) if path.exists() else {}
 
 
 @dataclass

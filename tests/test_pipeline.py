@@ -151,10 +151,10 @@ def test_failed_publish_leaves_previous_snapshot(built_home, monkeypatch):
     assert not list(sample_home.serving.glob(".marts.*")), "no temporary file left behind"
 
 
-def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
+def _stricter_mart_checks(monkeypatch):
+    """The mart checks with one more, failing on the sample world: median_hours at most 1."""
     from ingest.run import mart_checks as quality
 
-    sample_home = built_home
     original = quality._mart_checks
 
     def stricter():
@@ -165,6 +165,11 @@ def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
         return checks
 
     monkeypatch.setattr(quality, "_mart_checks", stricter)
+
+
+def test_failing_mart_check_blocks_publish(built_home, monkeypatch):
+    sample_home = built_home
+    _stricter_mart_checks(monkeypatch)
     with pytest.raises(pipeline.MartChecksFailed, match="median_hours"):
         pipeline.run(sample_home, dt.date(2026, 11, 24), log=lambda *_: None)
     assert not sample_home.snapshot.exists()
@@ -186,19 +191,10 @@ def test_mart_checks_are_registered_once_and_again_when_they_change(built_home, 
     limit = site["serving"]["site_index_builder"]["validation_results_limit"]
     assert limit == quality.INDEX_NIGHTS * len(quality._mart_checks())
 
-    original = quality._mart_checks
-
-    def stricter():
-        checks = original()
-        checks[0]["expectations"].append(
-            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "median_hours", "max_value": 1}}
-        )
-        return checks
-
-    monkeypatch.setattr(quality, "_mart_checks", stricter)
+    _stricter_mart_checks(monkeypatch)
     failed = [r for r in quality.check_marts(home) if not r.success]
     assert [f.column for r in failed for f in r.failures] == ["median_hours"]
-    monkeypatch.setattr(quality, "_mart_checks", original)
+    monkeypatch.undo()
     assert all(r.success for r in quality.check_marts(home))
 
 

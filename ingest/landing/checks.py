@@ -5,13 +5,14 @@ contract's Great Expectations suite on an Arrow-backed frame.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from ingest.gx import build_suite, validate_frame
-from ingest.landing.contracts import Contract
+from ingest.landing.contracts import Column, Contract
 from ingest.landing.outcome import Rejected, short_value, utc_now
 
 
@@ -57,28 +58,40 @@ def _bounds(col) -> list[tuple[str, str]]:
     return [(bound, op) for bound, op in ((col.min, "<"), (upper, ">")) if bound is not None]
 
 
-def _all_typed_and_in_range(con, contract: Contract) -> bool:
-    """True when every typed value casts and sits within its bounds: one pass over the rows for
-    all columns (a column and a bound at a time took a pass each), counting only."""
-    counts, params = [], {}
+@dataclass(frozen=True)
+class _TypedRule:
+    """A rule on a typed column's values: ``where`` is true on a row that breaks it. ``bound`` is
+    None for "the value casts to the column's type", else the bound it must not cross with ``op``
+    ("now" for a log's future, ``limit`` its value)."""
+
+    col: Column
+    where: str
+    params: dict
+    bound: object = None
+    op: str = ""
+    limit: str = ""
+
+
+def _typed_rules(contract: Contract) -> list[_TypedRule]:
+    """Every typed column's rules, in order: it casts, then its bounds."""
+    rules = []
     for col in contract.columns:
         if col.type.upper() == "VARCHAR":
             continue
         ident = quote_ident(col.name)
         typed = typed_sql(col, ident)
-        counts.append(f"count(*) FILTER (WHERE {ident} IS NOT NULL AND {typed} IS NULL)")
+        rules.append(_TypedRule(col, f"{ident} IS NOT NULL AND {typed} IS NULL", {}))
         for bound, op in _bounds(col):
-            name = f"b{len(params)}"
-            params[name] = _future_limit(col) if bound == "now" else str(bound)
-            counts.append(f"count(*) FILTER (WHERE {typed} {op} CAST(${name} AS {col.type}))")
-    if not counts:
-        return True
-    return not any(con.execute(f"SELECT {', '.join(counts)} FROM delivered", params).fetchone())
+            name = f"b{len(rules)}"
+            limit = _future_limit(col) if bound == "now" else str(bound)
+            where = f"{typed} {op} CAST(${name} AS {col.type})"
+            rules.append(_TypedRule(col, where, {name: limit}, bound, op, limit))
+    return rules
 
 
 def check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str) -> None:
     """Typed columns must cast and sit within their range; report the first bad lines."""
-    problems = [] if _all_typed_and_in_range(con, contract) else _typed_problems(con, contract)
+    problems = _typed_problems(con, contract)
     code = "out_of_contract"
     if not problems:
         problems, code = _order_problems(con, contract), "contradictory_milestones"
@@ -93,41 +106,45 @@ def check_types(con: duckdb.DuckDBPyConnection, contract: Contract, file_name: s
 
 
 def _typed_problems(con, contract: Contract) -> list[str]:
-    """Each typed column's values that do not cast, or cross a bound: counts, first lines and values."""
-    problems = []
-    for col in contract.columns:
-        if col.type.upper() == "VARCHAR":
+    """Each typed column's values that do not cast, or cross a bound: counts, first lines and
+    values. One pass over the rows counts every rule's breaches (a pass per column and bound took
+    longer); only a broken rule is read again for its lines, and a column that does not cast is
+    not judged against its bounds."""
+    rules = _typed_rules(contract)
+    if not rules:
+        return []
+    params = {k: v for rule in rules for k, v in rule.params.items()}
+    counts = con.execute(
+        f"SELECT {', '.join(f'count(*) FILTER (WHERE {rule.where})' for rule in rules)} FROM delivered", params
+    ).fetchone()
+    problems, uncast = [], set()
+    for rule, n in zip(rules, counts, strict=True):
+        col = rule.col
+        if not n or col.name in uncast:
             continue
-        ident = '"' + col.name.replace('"', '""') + '"'
-        bad = con.execute(
-            f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
-            f"FROM delivered WHERE {ident} IS NOT NULL AND {typed_sql(col, ident)} IS NULL"
+        ident = quote_ident(col.name)
+        lines_, vals = con.execute(
+            f"SELECT list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
+            f"FROM delivered WHERE {rule.where}",
+            rule.params,
         ).fetchone()
-        if bad[0]:
+        if rule.bound is None:
+            uncast.add(col.name)
             fmt = f" in the format {col.format!r}" if col.format else ""
             problems.append(
-                f"column '{col.name}' is not {col.type}{fmt} in {bad[0]} rows, "
-                f"e.g. {[short_value(v) for v in bad[2]]} at line(s) {bad[1]}"
+                f"column '{col.name}' is not {col.type}{fmt} in {n} rows, "
+                f"e.g. {[short_value(v) for v in vals]} at line(s) {lines_}"
             )
             continue
-        for bound, op in _bounds(col):
-            limit = _future_limit(col) if bound == "now" else str(bound)
-            n, lines_, vals = con.execute(
-                f"SELECT count(*), list(_source_line ORDER BY _source_line)[1:3], list({ident} ORDER BY _source_line)[1:3] "
-                f"FROM delivered WHERE {typed_sql(col, ident)} {op} CAST($bound AS {col.type})",
-                {"bound": limit},
-            ).fetchone()
-            if n:
-                if bound == "now":
-                    word = f"in the future (after {limit})"
-                elif col.is_temporal and op == "<":
-                    word = f"before {bound}, the earliest date the contract allows (before the system existed)"
-                else:
-                    word = f"{'below the minimum' if op == '<' else 'above the maximum'} {bound}"
-                problems.append(
-                    f"column '{col.name}' is {word} in {n} rows, "
-                    f"e.g. {[short_value(v) for v in vals]} at line(s) {lines_}"
-                )
+        if rule.bound == "now":
+            word = f"in the future (after {rule.limit})"
+        elif col.is_temporal and rule.op == "<":
+            word = f"before {rule.bound}, the earliest date the contract allows (before the system existed)"
+        else:
+            word = f"{'below the minimum' if rule.op == '<' else 'above the maximum'} {rule.bound}"
+        problems.append(
+            f"column '{col.name}' is {word} in {n} rows, e.g. {[short_value(v) for v in vals]} at line(s) {lines_}"
+        )
     return problems
 
 

@@ -25,3 +25,13 @@
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{# `order by column` on a full build (`incremental` false), nothing on a night: a full build writes
+   the rows in order of their date, as the nights append them. The marts read a period by its
+   dates, and DuckDB skips the row groups outside it only if the table is in that order (at
+   three years of history, unordered, each night read all three). #}
+{% macro in_date_order_on_full_build(column, incremental) -%}
+    {%- if not incremental %}
+order by {{ column }}
+    {%- endif %}
+{%- endmacro %}

@@ -49,6 +49,17 @@
     cast(ceil({{ seconds }} / 3600.0) as bigint)
 {%- endmacro %}
 
+{# `, sum(alias.column) as column` for each of `sums`, then `, max(...)` for each of `maxima`: the
+   aggregates of a select list whose grouping is elsewhere. #}
+{% macro trs_sums_and_maxima(alias, sums, maxima) -%}
+    {%- for column in sums %},
+        sum({{ alias }}.{{ column }}) as {{ column }}
+    {%- endfor %}
+    {%- for column in maxima %},
+        max({{ alias }}.{{ column }}) as {{ column }}
+    {%- endfor %}
+{%- endmacro %}
+
 {# The rows of `relation` (cells: one per period, finest group `columns` and second, with
    `sums` to add up, among them events and censored) summed per hour (trs_km_hour), except in
    the hours of a period that hold a censored declaration, which keep their seconds. An hour's
@@ -70,12 +81,7 @@
         c.{{ column }},
         {%- endfor %}
         case when {{ second_kept }} then c.km_seconds else c.km_hour * 3600 end as km_seconds
-        {%- for column in sums %},
-        sum(c.{{ column }}) as {{ column }}
-        {%- endfor %}
-        {%- for column in maxima %},
-        max(c.{{ column }}) as {{ column }}
-        {%- endfor %}
+        {{- trs_sums_and_maxima('c', sums, maxima) }}
     from (select *, {{ trs_km_hour('km_seconds') }} as km_hour from {{ relation }}) as c
     left join (
         select distinct period_type, period_start, {{ trs_km_hour('km_seconds') }} as km_hour
@@ -145,12 +151,7 @@
         '{{ name }}' as {{ set_column }},
         {%- endif %}
         r.km_seconds
-        {%- for column in sums %},
-        sum(r.{{ column }}) as {{ column }}
-        {%- endfor %}
-        {%- for column in maxima %},
-        max(r.{{ column }}) as {{ column }}
-        {%- endfor %}
+        {{- trs_sums_and_maxima('r', sums, maxima) }}
     from {{ relation }} as r
     {{ semi_join() }} (
         select distinct {{ by | join(', ') }}, km_hour

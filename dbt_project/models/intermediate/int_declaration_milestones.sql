@@ -137,9 +137,4 @@ select
     -- The data's load time, not the build's start: the same data gives byte-identical marts.
     _last_loaded_at as _refreshed_at
 from joined
-{%- if not is_incremental() %}
--- A full build writes the rows in order of reference date, as the nights append them: the marts
--- read a period by its dates, and DuckDB skips the row groups outside it only if the table is
--- in that order (at three years of history, unordered, each night read all three).
-order by reference_date
-{%- endif %}
+{{ in_date_order_on_full_build('reference_date', is_incremental()) }}

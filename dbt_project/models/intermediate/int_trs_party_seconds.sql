@@ -141,9 +141,4 @@ select
     d._refreshed_at
 from declarations as d
 left join party_seconds as p on d.declaration_id = p.declaration_id
-{%- if not incremental %}
--- A full build writes the rows in order of reference date, as the nights append them: the marts
--- read a period by its dates, and DuckDB skips the row groups outside it only if the table is
--- in that order (at three years of history, unordered, each night read all three).
-order by d.reference_date
-{%- endif %}
+{{ in_date_order_on_full_build('d.reference_date', incremental) }}

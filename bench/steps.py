@@ -69,14 +69,11 @@ def step_keep_home(args) -> dict:
     """What a scheduled home keeps from the night before, made in a new one: dbt's target (its
     partial parse) and the mart checks registered in GX's context."""
     from ingest.config import Home
-    from ingest.run.dbt import run_dbt
     from ingest.run.mart_checks import register_checks
 
-    home = Home.resolve(args["home"])
-    imported = time.perf_counter()
-    run_dbt(home, "parse")
-    register_checks(home)
-    return {"seconds": time.perf_counter() - imported, "import_seconds": imported - T0}
+    parsed = step_dbt_parse(args)
+    register_checks(Home.resolve(args["home"]))
+    return parsed
 
 
 def step_floor(args) -> dict:

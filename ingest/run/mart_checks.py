@@ -38,7 +38,7 @@ def _mart_checks() -> list[dict]:
 INDEX_NIGHTS = 7
 
 
-def _file_context(home, checks: int):
+def _file_context(home, check_count: int):
     """A file-backed GX context in the home, with Data Docs written into serving/docs/gx."""
     home.gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(home.gx_dir))
@@ -47,7 +47,7 @@ def _file_context(home, checks: int):
         "class_name": "SiteBuilder",
         "site_index_builder": {
             "class_name": "DefaultSiteIndexBuilder",
-            "validation_results_limit": INDEX_NIGHTS * checks,
+            "validation_results_limit": INDEX_NIGHTS * check_count,
         },
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
@@ -104,11 +104,17 @@ def _checkpoints(context, home, checks: list[dict]) -> dict[str, gx.Checkpoint]:
     return registered
 
 
+def _registered(home) -> tuple[object, list[dict], dict[str, gx.Checkpoint]]:
+    """The home's GX context, the mart checks, and each check's checkpoint, registered if needed."""
+    checks = _mart_checks()
+    context = _file_context(home, len(checks))
+    return context, checks, _checkpoints(context, home, checks)
+
+
 def register_checks(home) -> None:
     """Register the mart checks in the home's GX context, as the first night's checks do: what a
     scheduled home keeps from the night before (the benchmark's new homes get it this way)."""
-    checks = _mart_checks()
-    _checkpoints(_file_context(home, len(checks)), home, checks)
+    _registered(home)
 
 
 def check_marts(home) -> list[CheckResult]:
@@ -117,9 +123,7 @@ def check_marts(home) -> list[CheckResult]:
 
     The Data Docs are built once, for every check's result, after the last checkpoint: a docs
     action on each checkpoint would rebuild the site's index once per check."""
-    checks = _mart_checks()
-    context = _file_context(home, len(checks))
-    checkpoints = _checkpoints(context, home, checks)
+    context, checks, checkpoints = _registered(home)
     out = []
     documented = []
     with connect(home, read_only=True) as con:

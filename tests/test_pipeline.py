@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 
 from ingest.run import pipeline
+from ingest.run.dbt import run_dbt
 from ingest.run.publish import PublishFailed
 from tests.conftest import BIN
 
@@ -86,6 +88,64 @@ def test_incremental_nights_equal_a_full_rebuild(home, sample_landing, tmp_path)
         full = _table(home.warehouse, f"SELECT {cols} FROM marts.{mart} {MART_ORDER}")
         assert len(df) == len(full) > 0
         assert df.equals(full), mart
+
+
+def _rows_of(path):
+    return gzip.decompress(path.read_bytes()).decode().splitlines()
+
+
+def _corrected(path, change):
+    """Rewrite a delivered gzip CSV in place, as a corrected re-delivery under its own name."""
+    header, *rows = _rows_of(path)
+    path.write_bytes(gzip.compress(("\n".join([header, *change(rows)]) + "\n").encode(), mtime=0))
+
+
+def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home):
+    """A later night's corrected re-delivery holds some of a day's events (one at a new time, one
+    new) and one declaration with another mode. The nightly staging ranks only the rows loaded
+    since its last build: the corrected events and declaration replace their staged versions, the
+    events left out of the correction keep theirs, and staging and milestones equal a full
+    refresh."""
+    staged = (
+        "staging.stg_clearance__events",
+        "staging.stg_clearance__declarations",
+        "intermediate.int_declaration_milestones",
+    )
+    before = _table(built_home.warehouse, "SELECT count(*) AS n FROM staging.stg_clearance__events").n[0]
+    modes = "SELECT declaration_id, transport_mode FROM staging.stg_clearance__declarations"
+    mode_before = dict(_table(built_home.warehouse, modes).values)
+    events_file = built_home.landing / "clearance_events_20060101.csv.gz"
+    gate_out = next(r for r in _rows_of(events_file) if ',"GATE_OUT",' in r)
+    event_id, declaration, _, at, _ = (v.strip('"') for v in gate_out.split(","))
+    later = [str(dt.datetime.fromisoformat(at) + dt.timedelta(hours=h)) for h in (1, 2)]
+    other_mode = {'"SEA"': '"AIR"', '"AIR"': '"SEA"'}
+
+    def events(rows):
+        kept = [r for r in rows[::2] if r != gate_out]
+        moved = gate_out.replace(at, later[0])
+        return [*kept, moved, f'"{declaration}-99","{declaration}","GATE_OUT","{later[1]}",""']
+
+    def declarations(rows):
+        row = next(r for r in rows if r.startswith(f'"{declaration}",'))
+        return [",".join(other_mode.get(v, v) for v in row.split(","))]
+
+    _corrected(events_file, events)
+    _corrected(built_home.landing / "clearance_declarations_20060101.csv.gz", declarations)
+    outcomes = pipeline.load(built_home, "corrections")
+    assert [o.status for o in outcomes] == ["loaded", "loaded"], [o.message for o in outcomes]
+    pipeline.build(built_home)
+    nightly = {t: _table(built_home.warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in staged}
+    events_now = nightly["staging.stg_clearance__events"]
+    assert len(events_now) == before + 1  # the left-out events stay, the new one is added
+    times = dict(zip(events_now.event_id, events_now.event_time.astype(str)))
+    assert (times[event_id], times[f"{declaration}-99"]) == tuple(later)
+    milestones = nightly["intermediate.int_declaration_milestones"].set_index("declaration_id")
+    assert str(milestones.gate_out_at[declaration]) == later[1]
+    mode_now = dict(_table(built_home.warehouse, modes).values)
+    assert {k for k in mode_now if mode_now[k] != mode_before[k]} == {declaration}
+    run_dbt(built_home, "run", "--full-refresh", "--select", *(t.split(".")[1] for t in staged))
+    for table, df in nightly.items():
+        assert df.equals(_table(built_home.warehouse, f"SELECT * FROM {table} ORDER BY ALL")), table
 
 
 def test_a_kept_home_parses_only_what_changed(built_home, monkeypatch):

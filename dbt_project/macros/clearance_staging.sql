@@ -1,8 +1,10 @@
 {# The staging SQL of the clearance logs (incremental tables). The latest version of every row
    wins (the row from the most recently loaded file: a corrected re-delivery replaces the
-   earlier one). On an incremental build only the declarations with raw rows loaded since the
-   table's newest row are read (all their rows, old versions included), and delete+insert
-   replaces them whole.
+   earlier one). On an incremental build only the raw rows loaded since the table's newest row
+   are read: each is newer than every version already staged, so the latest among them is the
+   latest of its key, and delete+insert on the model's key (unique_key) replaces the staged
+   versions of exactly those keys. The raw history is not read again: finding a night's keys in
+   it was a scan of its whole key column, which grows with the years held.
    Nearly every key is delivered once, so only keys delivered more than once are ranked: finding
    them groups a 64-bit hash of the key, far cheaper at a year (113 million events) than ranking
    every row with a window. A hash collision only sends rows to the ranking, which compares the
@@ -12,10 +14,7 @@
         select *, {{ key_hash(key) }} as _key_hash
         from {{ relation }}
         {%- if is_incremental() %}
-        where declaration_id in (
-            select declaration_id from {{ relation }}
-            where _loaded_at > {{ watermark_literal(this, '_loaded_at') }}
-        )
+        where _loaded_at > {{ watermark_literal(this, '_loaded_at') }}
         {%- endif %}
     ),
 

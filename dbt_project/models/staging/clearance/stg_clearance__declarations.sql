@@ -10,6 +10,6 @@
 -- re-delivery replaces the earlier one). Codes become the lower-case labels marts use.
 -- The SQL is in macros/clearance_staging.sql.
 -- A table, not a view: at a real year (over 100 million events) ranking the whole raw history
--- on every read, and in every test, costs minutes. Incremental: a night re-ranks only the
--- declarations with rows loaded since the last build and replaces their rows whole.
+-- on every read, and in every test, costs minutes. Incremental: a night ranks only the rows
+-- loaded since the last build and replaces the staged versions of their declarations.
 {{ stg_clearance_declarations_sql() }}

@@ -139,6 +139,15 @@ def failures_of(result, line_offset: int = 2) -> list[Failure]:
 _ARROW_STRINGS = threading.Lock()
 
 
+# A frame that passes needs only each expectation's verdict. The examples and lines of a failure
+# (GX's SUMMARY) cost, per column expectation, a filtered copy of the frame for the unexpected
+# values, another for their index and a count of them, even when there are none: so every
+# expectation first runs for its verdict alone, and only the ones that failed run again for
+# their details.
+VERDICT_ONLY = {"result_format": "BOOLEAN_ONLY"}
+WITH_EXAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+
+
 def validate_frame(df, suite: gx.ExpectationSuite) -> list[Failure]:
     """Run ``suite`` over a pandas frame; the failures, empty when the frame passes.
 
@@ -147,13 +156,23 @@ def validate_frame(df, suite: gx.ExpectationSuite) -> list[Failure]:
     time of Python's ``re`` called once per cell. RE2 is the stricter of the two here (``\\d``
     is an ASCII digit, ``$`` the end of the value, not before a trailing newline), and the
     contracts' patterns are checked to compile under it when they load."""
+    with _ARROW_STRINGS, pd.option_context("future.infer_string", True):
+        verdicts = _validate(df, suite, VERDICT_ONLY)
+        failed = [r.expectation_config.to_domain_obj() for r in verdicts.results if not r.success]
+        if not failed:
+            return []
+        return failures_of(
+            _validate(df, gx.ExpectationSuite(name=f"{suite.name}.failed", expectations=failed), WITH_EXAMPLES)
+        )
+
+
+def _validate(df, suite: gx.ExpectationSuite, result_format: dict):
     # GX's own validator, as ValidationDefinition.run uses it, without storing results.
     # (batch.validate would load the frame twice: get_batch, then its validator gets the batch
-    # again, and each load fingerprints the whole frame.)
-    with _ARROW_STRINGS, pd.option_context("future.infer_string", True):
-        validator = Validator(
-            batch_definition=_door_batch_definition(),
-            batch_parameters={"dataframe": df},
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-        )
-        return failures_of(validator.validate_expectation_suite(suite))
+    # again.)
+    validator = Validator(
+        batch_definition=_door_batch_definition(),
+        batch_parameters={"dataframe": df},
+        result_format=result_format,
+    )
+    return validator.validate_expectation_suite(suite)

@@ -276,6 +276,45 @@ def test_gx_batches_skip_the_whole_frame_fingerprint():
     assert "pandas_data_fingerprint" not in batch.batch_markers
 
 
+def test_a_failed_check_is_run_again_for_the_details_of_one_pass_with_them(monkeypatch):
+    """The door runs each expectation for its verdict alone, then only the failed ones again
+    with their examples and lines: the failures are those of one validation with the details,
+    in the suite's order, and a frame that passes runs once."""
+    import pandas as pd
+
+    from ingest import gx as door_gx
+
+    suite = door_gx.build_suite(
+        "door",
+        [
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": r"^IM\d{3}$"}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "mode"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "mode", "value_set": ["AIR", "SEA"]}},
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 3}},
+        ],
+    )
+    bad = pd.DataFrame({"id": ["IM001", "IM002", "XX003", "IM002"], "mode": ["AIR", None, "SHIP", "SEA"]})
+    failures = door_gx.validate_frame(bad, suite)
+    with door_gx._ARROW_STRINGS, pd.option_context("future.infer_string", True):
+        in_one_pass = door_gx.failures_of(door_gx._validate(bad, suite, door_gx.WITH_EXAMPLES))
+    assert failures == in_one_pass
+    by_type = {f.expectation: f for f in failures}
+    assert set(by_type) == {e.expectation_type for e in suite.expectations}  # every one failed
+    regex = by_type["expect_column_values_to_match_regex"]
+    assert (regex.examples, regex.lines, regex.unexpected_count) == (["XX003"], [4], 1)
+    runs = []
+    real = door_gx._validate
+    monkeypatch.setattr(
+        door_gx,
+        "_validate",
+        lambda df, suite, result_format: runs.append(result_format) or real(df, suite, result_format),
+    )
+    assert door_gx.validate_frame(bad.iloc[:2].assign(mode=["AIR", "SEA"]), suite) == []
+    assert door_gx.validate_frame(bad, suite) == failures
+    assert runs == [door_gx.VERDICT_ONLY, door_gx.VERDICT_ONLY, door_gx.WITH_EXAMPLES]
+
+
 def _decl(day: int, first: int, n: int = 3) -> str:
     rows = [f"IM2006010{day}{first + i:07d},IMPORT,AIR,040,BR00001,N,N,N,{1000 + i}" for i in range(n)]
     return DECL_HEADER + "\n" + "\n".join(rows) + "\n"

@@ -143,7 +143,7 @@ _ARROW_STRINGS = threading.Lock()
 # (GX's SUMMARY) cost, per column expectation, a filtered copy of the frame for the unexpected
 # values, another for their index and a count of them, even when there are none: so every
 # expectation first runs for its verdict alone, and only the ones that failed run again for
-# their details.
+# their details. The mart checks keep WITH_EXAMPLES for every result (their Data Docs show it).
 VERDICT_ONLY = {"result_format": "BOOLEAN_ONLY"}
 WITH_EXAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 
@@ -173,6 +173,6 @@ def _validate(df, suite: gx.ExpectationSuite, result_format: dict):
     validator = Validator(
         batch_definition=_door_batch_definition(),
         batch_parameters={"dataframe": df},
-        result_format=result_format,
+        result_format=dict(result_format),  # GX keeps the dict it is given
     )
     return validator.validate_expectation_suite(suite)

@@ -13,7 +13,7 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 
 from ingest.config import EXPECTATIONS_DIR
 from ingest.files import read_yaml, write_atomic
-from ingest.gx import Failure, build_suite, failures_of, quiet
+from ingest.gx import WITH_EXAMPLES, Failure, build_suite, failures_of, quiet
 from ingest.warehouse import connect
 
 
@@ -97,7 +97,7 @@ def _checkpoints(context, home, checks: list[dict]) -> dict[str, gx.Checkpoint]:
                 name=name,
                 validation_definitions=[validation],
                 actions=[],
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+                result_format=dict(WITH_EXAMPLES),  # GX keeps the dict it is given
             )
         )
     write_atomic(key_file, key + "\n")

@@ -100,13 +100,23 @@ def _corrected(path, change):
     path.write_bytes(gzip.compress(("\n".join([header, *change(rows)]) + "\n").encode(), mtime=0))
 
 
-def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home):
+def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home, tmp_path):
     """A later night's corrected re-delivery holds some of a day's events (one at a new time, one
-    new) and one declaration with another mode. The nightly staging ranks only the rows loaded
-    since its last build: the corrected events and declaration replace their staged versions, the
-    events left out of the correction keep theirs, and staging and milestones equal a full
-    refresh."""
+    new), one declaration with another mode, and events of a day loaded a night later. The
+    nightly staging ranks only the rows loaded since its last build: the corrected events and
+    declaration replace their staged versions, the events left out of the correction keep theirs,
+    and staging and milestones equal a full refresh. The replaced rows are found among those
+    loaded since their declarations' first load (stg_clearance__declaration_keys), the earlier of
+    the two nights: a bound at the later one would keep the first day's old versions."""
+    from ingest.sample_world.clearance import generate
+
+    (later_day,) = generate(tmp_path, dt.date(2006, 1, 3), 1, 50, seed=5)
+    for path in (later_day.declarations, later_day.events):
+        shutil.copy2(path, built_home.landing / path.name)
+    pipeline.load(built_home, "later-day")
+    pipeline.build(built_home)
     staged = (
+        "staging.stg_clearance__declaration_keys",
         "staging.stg_clearance__events",
         "staging.stg_clearance__declarations",
         "intermediate.int_declaration_milestones",
@@ -130,9 +140,10 @@ def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home):
         return [",".join(other_mode.get(v, v) for v in row.split(","))]
 
     _corrected(events_file, events)
+    _corrected(built_home.landing / "clearance_events_20060103.csv.gz", lambda rows: rows[:5])
     _corrected(built_home.landing / "clearance_declarations_20060101.csv.gz", declarations)
     outcomes = pipeline.load(built_home, "corrections")
-    assert [o.status for o in outcomes] == ["loaded", "loaded"], [o.message for o in outcomes]
+    assert [o.status for o in outcomes] == ["loaded"] * 3, [o.message for o in outcomes]
     pipeline.build(built_home)
     nightly = {t: _table(built_home.warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in staged}
     events_now = nightly["staging.stg_clearance__events"]

@@ -71,3 +71,33 @@ from (
     {{ _clearance_latest(source('clearance', 'clearance_declarations'), 'declaration_id') }}
 ) as latest
 {%- endmacro %}
+
+{# The earliest first load (stg_clearance__declaration_keys) of the declarations in `relation`: no
+   row of those declarations was loaded before it. A declaration the keys do not hold gives the
+   earliest time (every row is read); a key two numbers share only makes it earlier. #}
+{% macro clearance_first_load_of(relation) -%}
+    select min(coalesce(known.first_loaded_at, {{ earliest_timestamp() }}))
+    from (select distinct {{ key_hash('declaration_id') }} as declaration_key from {{ relation }}) as incoming
+    left join {{ ref('stg_clearance__declaration_keys') }} as known
+        on incoming.declaration_key = known.declaration_key
+{%- endmacro %}
+
+{# Incremental strategy `replace_since_first_load`: delete+insert on the model's unique_key, whose
+   delete reads only the target rows loaded (config `loaded_at_column`) at or after the first
+   load of the incoming rows' declarations. Every staged row of a declaration was loaded since
+   then, so the same rows are replaced as by a plain delete+insert; a night of new declarations
+   reads none of the history: DuckDB runs the scalar subquery first and skips the row groups by
+   their min/max. (A plain delete+insert scanned the key of every staged event: at three years
+   of history, 34 million at a tenth of the volume.) #}
+{% macro get_incremental_replace_since_first_load_sql(arg_dict) -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
+    {%- set loaded_at = config.require('loaded_at_column') -%}
+    {%- set since -%}
+        DBT_INCREMENTAL_TARGET.{{ loaded_at }} >= ({{ clearance_first_load_of(arg_dict['temp_relation']) }})
+    {%- endset -%}
+    {{ get_delete_insert_merge_sql(
+        arg_dict['target_relation'], arg_dict['temp_relation'], unique_key, arg_dict['dest_columns'],
+        (arg_dict['incremental_predicates'] or []) + [since]
+    ) }}
+{%- endmacro %}

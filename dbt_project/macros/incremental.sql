@@ -7,16 +7,22 @@
     {{ return("'" ~ newest ~ "'::timestamp") }}
 {%- endmacro %}
 
+{# The load time through which the last successful build read every file, as a SQL literal: the
+   time the pipeline passes in SWPM_TESTS_SINCE (ingest/run/dbt.py, from meta.dbt_builds), or the
+   earliest time (every row) on a full refresh, a first build or a build outside the pipeline. #}
+{% macro last_build_loaded_through() -%}
+    {%- set since = env_var('SWPM_TESTS_SINCE', '') -%}
+    {{ return("'" ~ since ~ "'::timestamp" if since and not flags.FULL_REFRESH else earliest_timestamp()) }}
+{%- endmacro %}
+
 {# Tests of the big clearance tables check the rows loaded since the last successful build, not
    the whole history, on a nightly build: their `where` config says `<column> > __last_tested__`,
-   which becomes the time the pipeline passes in SWPM_TESTS_SINCE (ingest/transform.py), or
-   '-infinity' (every row) on a full refresh or a first build. Rows already in the tables passed
-   the same tests when they came. dbt's own get_where_subquery, with the placeholder filled in. #}
+   which becomes last_build_loaded_through(). Rows already in the tables passed the same tests
+   when they came. dbt's own get_where_subquery, with the placeholder filled in. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
-        {%- set since = env_var('SWPM_TESTS_SINCE', '') -%}
-        {%- set since = "'" ~ since ~ "'::timestamp" if since and not flags.FULL_REFRESH else earliest_timestamp() -%}
+        {%- set since = last_build_loaded_through() -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where | replace('__last_tested__', since) }}) dbt_subquery
         {%- endset -%}

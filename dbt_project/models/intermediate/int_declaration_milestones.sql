@@ -1,14 +1,18 @@
 {{
     config(
         materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_since_first_load',
+        loaded_at_column='_last_loaded_at',
         unique_key='declaration_id',
         on_schema_change='fail'
     )
 }}
 -- One row per declaration: its milestone timestamps, C/S channel, segment durations and the
 -- outlier flag. Incremental: only declarations with rows loaded since the last build are
--- recomputed (from all their rows), so a night costs the size of the new files.
+-- recomputed (from all their rows), so a night costs the size of the new files. Their old rows
+-- are read, and their old row replaced, among the rows loaded since the declarations' first load
+-- (strategy replace_since_first_load, macros/clearance_staging.sql).
+-- depends_on: {{ ref('stg_clearance__declaration_keys') }}
 --
 -- Rules (documented in the YAML beside this file):
 -- * a milestone logged more than once counts at its first time, except inspection_end,
@@ -28,15 +32,24 @@ with changed as (
     where _loaded_at > {{ loaded_through }}
 ),
 
+-- No row of a declaration was loaded before its first load (stg_clearance__declaration_keys),
+-- so the rows of the changed declarations are among those loaded since the earliest of theirs:
+-- for a night of new declarations, the night's rows only.
+first_loaded as (
+    {{ clearance_first_load_of('changed') }}
+),
+
 -- All rows of the changed declarations, old ones included.
 events as (
     select * from {{ ref('stg_clearance__events') }}
     where declaration_id in (select declaration_id from changed)
+        and _loaded_at >= (select * from first_loaded)
 ),
 
 declarations as (
     select * from {{ ref('stg_clearance__declarations') }}
     where declaration_id in (select declaration_id from changed)
+        and _loaded_at >= (select * from first_loaded)
 ),
 {% else %}
 with events as (

@@ -1,7 +1,8 @@
 {{
     config(
         materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_since_first_load',
+        loaded_at_column='_loaded_at',
         unique_key='declaration_id',
         on_schema_change='fail'
     )
@@ -12,4 +13,6 @@
 -- A table, not a view: at a real year (over 100 million events) ranking the whole raw history
 -- on every read, and in every test, costs minutes. Incremental: a night ranks only the rows
 -- loaded since the last build and replaces the staged versions of their declarations.
+-- The delete reads the declarations' first loads (strategy replace_since_first_load):
+-- depends_on: {{ ref('stg_clearance__declaration_keys') }}
 {{ stg_clearance_declarations_sql() }}

@@ -111,10 +111,12 @@ def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home, tmp_
     from ingest.sample_world.clearance import generate
 
     (later_day,) = generate(tmp_path, dt.date(2006, 1, 3), 1, 50, seed=5)
+    _corrected(later_day.declarations, lambda rows: rows[1:])  # one declaration's events come alone
     for path in (later_day.declarations, later_day.events):
         shutil.copy2(path, built_home.landing / path.name)
     pipeline.load(built_home, "later-day")
-    pipeline.build(built_home)
+    (alone,) = (n for n in pipeline.build(built_home).nodes if n["name"] == "clearance_events_have_a_declaration")
+    assert alone["status"] == "warn" and "Got 1 result" in alone["message"], alone
     staged = (
         "staging.stg_clearance__declaration_keys",
         "staging.stg_clearance__events",

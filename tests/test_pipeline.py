@@ -105,9 +105,10 @@ def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home, tmp_
     new), one declaration with another mode, and events of a day loaded a night later. The
     nightly staging ranks only the rows loaded since its last build: the corrected events and
     declaration replace their staged versions, the events left out of the correction keep theirs,
-    and staging and milestones equal a full refresh. The replaced rows are found among those
-    loaded since their declarations' first load (stg_clearance__declaration_keys), the earlier of
-    the two nights: a bound at the later one would keep the first day's old versions."""
+    and staging, milestones and party seconds equal a full refresh. The replaced rows are found
+    among those loaded since their declarations' first load (stg_clearance__declaration_keys),
+    the earlier of the two nights: a bound at the later one would keep the first day's old
+    versions."""
     from ingest.sample_world.clearance import generate
 
     (later_day,) = generate(tmp_path, dt.date(2006, 1, 3), 1, 50, seed=5)
@@ -122,6 +123,7 @@ def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home, tmp_
         "staging.stg_clearance__events",
         "staging.stg_clearance__declarations",
         "intermediate.int_declaration_milestones",
+        "intermediate.int_trs_party_seconds",
     )
     before = _table(built_home.warehouse, "SELECT count(*) AS n FROM staging.stg_clearance__events").n[0]
     modes = "SELECT declaration_id, transport_mode FROM staging.stg_clearance__declarations"

@@ -1,7 +1,8 @@
 {{
     config(
         materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_since_first_load',
+        loaded_at_column='_refreshed_at',
         unique_key='declaration_id',
         on_schema_change='fail'
     )
@@ -13,7 +14,9 @@
 -- goes to 'unattributed'. So a declaration's party seconds add up to its total exactly.
 -- Base: arrival, release and gate-out logged, gate-out after arrival.
 -- Incremental: only the declarations recomputed in int_declaration_milestones since the last
--- build, and all of them when the seed changed (reference_version).
+-- build, and all of them when the seed changed (reference_version). Their old rows are replaced
+-- among those refreshed since the declarations' first load (strategy replace_since_first_load):
+-- depends_on: {{ ref('stg_clearance__declaration_keys') }}
 {%- set milestones = ['arrival', 'lodgement', 'acceptance', 'cs_channel', 'inspection_start', 'inspection_end',
                       'oga_permit', 'payment', 'release', 'gate_out'] %}
 {%- set mapping_version = reference_fingerprint(

@@ -95,7 +95,7 @@ def _rows_of(path):
 
 
 def _corrected(path, change):
-    """Rewrite a delivered gzip CSV in place, as a corrected re-delivery under its own name."""
+    """Rewrite a gzip CSV's data rows in place (a corrected re-delivery keeps the file's name)."""
     header, *rows = _rows_of(path)
     path.write_bytes(gzip.compress(("\n".join([header, *change(rows)]) + "\n").encode(), mtime=0))
 
@@ -156,7 +156,7 @@ def test_a_partial_correction_replaces_only_the_rows_it_carries(built_home, tmp_
     assert (times[event_id], times[f"{declaration}-99"]) == tuple(later)
     milestones = nightly["intermediate.int_declaration_milestones"].set_index("declaration_id")
     assert str(milestones.gate_out_at[declaration]) == later[1]
-    mode_now = dict(_table(built_home.warehouse, modes).values)
+    mode_now = dict(nightly["staging.stg_clearance__declarations"][["declaration_id", "transport_mode"]].values)
     assert {k for k in mode_now if mode_now[k] != mode_before[k]} == {declaration}
     run_dbt(built_home, "run", "--full-refresh", "--select", *(t.split(".")[1] for t in staged))
     for table, df in nightly.items():

@@ -92,6 +92,7 @@ from (
    three years of history, 34 million staged events at a tenth of the volume.) #}
 {% macro get_incremental_replace_since_first_load_sql(arg_dict) -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
+    {#- A list: dbt-duckdb names the target DBT_INCREMENTAL_TARGET only in its composite-key delete. -#}
     {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
     {%- set loaded_at = config.require('loaded_at_column') -%}
     {%- set since -%}

@@ -13,15 +13,16 @@
 -- before it was read by that build) and appends the declarations it has not seen: it looks their
 -- numbers up by their keys (a scan of 64-bit integers, not of the numbers). Reading more rows
 -- than that only costs time: a declaration already held is never added again.
+{%- set since = last_build_loaded_through() %}
 with delivered as (
     select declaration_id, _loaded_at from {{ source('clearance', 'clearance_events') }}
     {%- if is_incremental() %}
-    where _loaded_at > {{ last_build_loaded_through() }}
+    where _loaded_at > {{ since }}
     {%- endif %}
     union all
     select declaration_id, _loaded_at from {{ source('clearance', 'clearance_declarations') }}
     {%- if is_incremental() %}
-    where _loaded_at > {{ last_build_loaded_through() }}
+    where _loaded_at > {{ since }}
     {%- endif %}
 ),
 

@@ -275,7 +275,8 @@ def test_mart_checks_are_registered_once_and_again_when_they_change(built_home, 
 
 def test_dbt_tests_own_percentile_order_and_reconciliation(built_home):
     """The rules of one mart are dbt tests; the GX publish gate does not repeat them. Percentiles
-    out of order, or an all-groups row that no longer counts the declarations, fail dbt's tests."""
+    out of order, or an all-groups row that no longer counts the declarations or the inspections,
+    fail dbt's tests."""
     from ingest.run import dbt
 
     sample_home = built_home
@@ -288,11 +289,16 @@ def test_dbt_tests_own_percentile_order_and_reconciliation(built_home):
             "UPDATE marts.trs_release_time SET declarations = declarations + 1 "
             "WHERE grouping_set = 'period' AND period_type = 'year'"
         )
+        con.execute(
+            "UPDATE marts.cs_inspection_performance SET inspections = inspections + 1 "
+            "WHERE grouping_set = 'period' AND period_type = 'year' AND source = 'clearance_log'"
+        )
     with pytest.raises(dbt.DbtFailed) as failed:
-        dbt.run_dbt(sample_home, "test", "--select", "trs_release_time")
+        dbt.run_dbt(sample_home, "test", "--select", "trs_release_time", "cs_inspection_performance")
     message = str(failed.value)
     assert "ordered_columns_trs_release_time_min_hours__median_hours__p90_hours__p95_hours__max_hours" in message
     assert "trs_release_time_reconciles" in message
+    assert "cs_inspection_performance_reconciles" in message
     gate = {r.name: r for r in pipeline.check(sample_home)}
     assert gate["trs_release_time"].success  # one owner: the gate checks the values' plausibility
 

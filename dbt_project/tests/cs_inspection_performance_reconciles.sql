@@ -1,17 +1,21 @@
 -- Inspections in each source's all-groups row of each period equal the inspected declarations
--- of the intermediate model.
-with expected as (
-    {% for period in ['year', 'month'] %}
+-- of the intermediate model. One read of it: the months counted, the years summed from them.
+with months as (
     select
         source,
-        '{{ period }}' as period_type,
-        cast(date_trunc('{{ period }}', reference_date) as date) as period_start,
+        cast(date_trunc('month', reference_date) as date) as period_start,
         count(*) filter (where is_inspected) as n
     from {{ ref('int_cs_inspections') }}
     where reference_date is not null
     group by all
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+),
+
+expected as (
+    select source, 'month' as period_type, period_start, n from months
+    union all
+    select source, 'year' as period_type, cast(date_trunc('year', period_start) as date) as period_start, sum(n) as n
+    from months
+    group by all
 )
 
 select e.*, m.inspections

@@ -68,25 +68,18 @@
 {%- endmacro %}
 
 {# The Kaplan-Meier counts of `relation` (declarations in their periods, trs_period_rows) per
-   period, finest group (type, mode, channel, office) and second: released (events) and still
-   waiting (censored, at their age). The rows macros/trs_km.sql's trs_km_hourly sums per hour. #}
+   period, finest group (type, mode, channel, office) and hour, or second in the hours of a
+   period that hold a censored declaration: released (events) and still waiting (censored, at
+   their age). macros/trs_km.sql, trs_km_row_hours. #}
 {% macro trs_km_cells(relation) -%}
-    {%- set columns = trs_km_cell_columns() -%}
-    select
-        {{ columns | join(', ') }},
-        km_seconds,
-        sum(case when is_km_event then 1 else 0 end) as events,
-        sum(case when is_km_event then 0 else 1 end) as censored
-    from {{ relation }}
-    where km_seconds is not null
-    group by {{ columns | join(', ') }}, km_seconds
+    {{ trs_km_row_hours(relation, trs_km_cell_columns()) }}
 {%- endmacro %}
 
 {% macro trs_km_cell_columns() -%}
     {{ return(['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office']) }}
 {%- endmacro %}
 
-{# The TRS groups' Kaplan-Meier rows per hour (macros/trs_km.sql, trs_km_hourly) from trs_km_cells,
+{# The TRS groups' Kaplan-Meier rows per hour (or second, as trs_km_cells) from trs_km_cells,
    regrouped into the TRS grouping sets. #}
 {% macro trs_km_group_hours(cells) -%}
     select
@@ -94,7 +87,7 @@
         km_seconds,
         sum(events) as events,
         sum(censored) as censored
-    from ({{ trs_km_hourly(cells, trs_km_cell_columns(), ['events', 'censored']) }}) as cell_hours
+    from {{ cells }}
     group by {{ trs_grouping_sets(extra=['km_seconds']) }}
 {%- endmacro %}
 

@@ -60,51 +60,78 @@
     {%- endfor %}
 {%- endmacro %}
 
-{# The rows of `relation` (cells: one per period, finest group `columns` and second, with
-   `sums` to add up, among them events and censored) summed per hour (trs_km_hour), except in
-   the hours of a period that hold a censored declaration, which keep their seconds. An hour's
-   row takes the hour's last second as its time. Grouped further (a rollup,
-   grouping sets), these give every group's rows per hour.
+{# The declarations of `relation` (one row per declaration in its period, with km_seconds and
+   is_km_event) counted per period, `columns` (the finest group) and hour (trs_km_hour), except
+   in the hours of a period that hold a censored declaration, which keep their seconds. An
+   hour's row takes the hour's last second as its time. Grouped further (a rollup, grouping
+   sets), these give every group's rows per hour. Counted straight from the declarations: cells
+   per second first would be about one per declaration.
    Why this is exact: trs_km_steps over a group's rows gives each row the survival of the seconds
    at its time. Within an hour without censoring the product telescopes (survival = declarations
    still at risk after it / km_base x the factors of the censorings before it), and the counts
    and factors come from sums over all earlier rows, however those are grouped; the hours kept
    per second are a superset of each group's own censored hours. So there are as many steps as
    hours, not seconds, and a quantile is read in two passes: the hour where it is reached
-   (trs_hours_reaching), then that hour's seconds (trs_km_cells_in_hours, then
+   (trs_hours_reaching), then that hour's seconds (trs_km_row_seconds_in_hours, then
    trs_km_seconds_in_own_hours, which groups each group's own hours the same way, and
-   trs_km_hours_opened). #}
-{% macro trs_km_hourly(relation, columns, sums, maxima=[]) -%}
-    {%- set second_kept = 'h.km_hour is not null' -%}
+   trs_km_hours_opened).
+   `aggregates` over the rows `r` (default: events and censored, trs_km_counts); with
+   `timed_only` false, the declarations without a time are kept, as one row per group with a
+   NULL time. #}
+{% macro trs_km_row_hours(relation, columns, aggregates=none, timed_only=true) -%}
+    {%- set time = 'case when h.km_hour is not null then r.km_seconds else r.km_hour * 3600 end' -%}
     select
         {%- for column in columns %}
-        c.{{ column }},
+        r.{{ column }},
         {%- endfor %}
-        case when {{ second_kept }} then c.km_seconds else c.km_hour * 3600 end as km_seconds
-        {{- trs_sums_and_maxima('c', sums, maxima) }}
-    from (select *, {{ trs_km_hour('km_seconds') }} as km_hour from {{ relation }}) as c
+        {{ time }} as km_seconds,
+        {{ aggregates or trs_km_counts('r') }}
+    from (
+        select *, {{ trs_km_hour('km_seconds') }} as km_hour
+        from {{ relation }}
+        {%- if timed_only %}
+        where km_seconds is not null
+        {%- endif %}
+    ) as r
     left join (
         select distinct period_type, period_start, {{ trs_km_hour('km_seconds') }} as km_hour
         from {{ relation }}
-        where censored > 0
+        where km_seconds is not null and not coalesce(is_km_event, false)
     ) as h
-        on c.period_type = h.period_type and c.period_start = h.period_start and c.km_hour = h.km_hour
+        on r.period_type = h.period_type and r.period_start = h.period_start and r.km_hour = h.km_hour
     group by
         {%- for column in columns %}
-        c.{{ column }},
+        r.{{ column }},
         {%- endfor %}
-        c.km_hour,
-        case when {{ second_kept }} then c.km_seconds else c.km_hour * 3600 end
+        {{ time }}
 {%- endmacro %}
 
-{# The cells of `relation` (as for trs_km_hourly) in the hours of their period that `hours`
-   lists for some group (a relation with period_type, period_start and km_hour), per second. #}
-{% macro trs_km_cells_in_hours(relation, hours) -%}
-    select c.*
-    from {{ relation }} as c
+{# Released (events) and still waiting (censored) among rows `alias` of declarations with a time. #}
+{% macro trs_km_counts(alias) -%}
+    sum(case when {{ alias }}.is_km_event then 1 else 0 end) as events,
+        sum(case when {{ alias }}.is_km_event then 0 else 1 end) as censored
+{%- endmacro %}
+
+{# The declarations of `relation` (as for trs_km_row_hours) counted per period, `columns` and
+   second, in the hours of their period that `hours` lists for some group (a relation with
+   period_type, period_start and km_hour). `aggregates` as for trs_km_row_hours. #}
+{% macro trs_km_row_seconds_in_hours(relation, columns, hours, aggregates=none) -%}
+    select
+        {%- for column in columns %}
+        r.{{ column }},
+        {%- endfor %}
+        r.km_seconds,
+        {{ aggregates or trs_km_counts('r') }}
+    from {{ relation }} as r
     {{ semi_join() }} (select distinct period_type, period_start, km_hour from {{ hours }}) as h
-        on c.period_type = h.period_type and c.period_start = h.period_start
-            and {{ trs_km_hour('c.km_seconds') }} = h.km_hour
+        on r.period_type = h.period_type and r.period_start = h.period_start
+            and {{ trs_km_hour('r.km_seconds') }} = h.km_hour
+    where r.km_seconds is not null
+    group by
+        {%- for column in columns %}
+        r.{{ column }},
+        {%- endfor %}
+        r.km_seconds
 {%- endmacro %}
 
 {# The rows of `hourly` (one per group, `partition`, and hour or second, with the sums
@@ -169,7 +196,7 @@
     {%- endfor %}
 {%- endmacro %}
 
-{# Per group (`partition`) of `steps` (trs_km_steps over trs_km_hourly rows), the hour of the
+{# Per group (`partition`) of `steps` (trs_km_steps over trs_km_row_hours rows), the hour of the
    first row meeting each of `conditions` (SQL on a step row): the hours whose seconds a
    quantile needs. A row per group and condition met (the same hour may come twice). One pass
    over the steps: engines that inline a CTE at each use (Spark) would repeat it per condition. #}

@@ -26,6 +26,13 @@
 {%- set side_keys = group_keys + ['comparison', 'side'] %}
 {%- set feature_columns = [] %}
 {%- for name in features %}{% do feature_columns.append('has_' ~ name) %}{% endfor %}
+{%- set cell_columns = ['period_type', 'period_start', 'declaration_type', 'transport_mode'] + feature_columns %}
+{%- set cell_aggregates -%}
+        count(*) as declarations,
+        sum(case when r.is_km_event then 1 else 0 end) as events,
+        sum(case when r.km_seconds is not null and not r.is_km_event then 1 else 0 end) as censored,
+        max(r._refreshed_at) as source_refreshed_at
+{%- endset %}
 {%- set released_windows -%}
         sum(events) over (
             partition by {{ side_keys | join(', ') }}
@@ -47,32 +54,11 @@ in_periods as (
     {{ trs_period_rows('declarations', censoring=true) }}
 ),
 
--- Declarations per period, type, mode, feature combination and time: the comparisons below
--- regroup these few rows instead of the declarations.
-cells as (
-    select
-        period_type,
-        period_start,
-        declaration_type,
-        transport_mode,
-        {%- for name in features %}
-        has_{{ name }},
-        {%- endfor %}
-        km_seconds,
-        count(*) as declarations,
-        sum(case when is_km_event then 1 else 0 end) as events,
-        sum(case when km_seconds is not null and not is_km_event then 1 else 0 end) as censored,
-        max(_refreshed_at) as source_refreshed_at
-    from in_periods
-    group by
-        period_type,
-        period_start,
-        declaration_type,
-        transport_mode,
-        {%- for name in features %}
-        has_{{ name }},
-        {%- endfor %}
-        km_seconds
+-- Declarations per period, type, mode, feature combination and hour (per second in the hours of
+-- a period holding a censored declaration; macros/trs_km.sql, trs_km_row_hours): the
+-- comparisons below regroup these few rows instead of the declarations.
+cell_hours as (
+    {{ trs_km_row_hours('in_periods', cell_columns, cell_aggregates, timed_only=false) }}
 ),
 
 -- The comparisons, each a cohort against a baseline.
@@ -85,25 +71,16 @@ comparisons as (
 ),
 
 -- The Kaplan-Meier and released-only medians per side are read in two passes (macros/trs_km.sql,
--- trs_km_hourly): the steps per hour find the hour holding each median, then only those hours
--- are stepped through per second.
-cell_hours as (
-    {{ trs_km_hourly(
-        'cells',
-        ['period_type', 'period_start', 'declaration_type', 'transport_mode'] + feature_columns,
-        ['declarations', 'events', 'censored'],
-        ['source_refreshed_at']
-    ) }}
-),
-
+-- trs_km_row_hours): the steps per hour find the hour holding each median, then only those hours
+-- are stepped through per second, counted again from the declarations.
 {#- The sides of each comparison, and their rows per type (and mode) and time: once over the
     hours, once over the seconds of the median hours. #}
 {%- for name, cells_relation in [('hours', 'cell_hours'), ('seconds', 'cells_in_median_hours')] %}
 {%- if name == 'seconds' %}
 
--- The cells of the hours where some side's median lies, per second.
+-- The declarations in the hours where some side's median lies, per second.
 cells_in_median_hours as (
-    {{ trs_km_cells_in_hours('cells', 'median_hours') }}
+    {{ trs_km_row_seconds_in_hours('in_periods', cell_columns, 'median_hours', cell_aggregates) }}
 ),
 {%- endif %}
 

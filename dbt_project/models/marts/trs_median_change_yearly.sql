@@ -161,7 +161,7 @@ weighted as (
     left join weights as w using ({{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }})
 ),
 
--- The medians in two passes (macros/trs_km.sql, trs_km_hourly): running sums per hour find the
+-- The medians in two passes (macros/trs_km.sql, trs_km_row_hours): running sums per hour find the
 -- hours holding them, and only those hours of each group are summed per second. Every sum is
 -- exact (counts and decimal weights), so the sums at an hour's end are those of its last second.
 by_hour as (

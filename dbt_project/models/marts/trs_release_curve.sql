@@ -35,9 +35,10 @@ groups as (
     group by {{ trs_grouping_sets() }}
 ),
 
--- Kaplan-Meier: released and censored declarations per period, finest group and second; then
--- per group (the grouping sets) and hour (macros/trs_km.sql, trs_km_hourly): every mark is an
--- hour's end, and the survival after an hour is the survival at its last second.
+-- Kaplan-Meier: released and censored declarations per period, finest group and hour (per
+-- second in the hours holding a censored declaration), then per group (the grouping sets)
+-- (macros/trs_km.sql, trs_km_row_hours): every mark is an hour's end, and the survival after an
+-- hour is the survival at its last second.
 km_cells as (
     {{ trs_km_cells('in_periods') }}
 ),

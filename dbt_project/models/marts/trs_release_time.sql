@@ -56,9 +56,10 @@ grouped as (
     group by {{ trs_grouping_sets() }}
 ),
 
--- Kaplan-Meier: released and censored declarations per period, finest group and second; then
--- per group (the grouping sets) and hour, and per second only in the hours where a quantile is
--- reached (macros/trs_km.sql, trs_km_hourly).
+-- Kaplan-Meier: released and censored declarations per period, finest group and hour (per
+-- second in the hours holding a censored declaration), then per group (the grouping sets); the
+-- declarations counted again per second only in the hours where a quantile is reached
+-- (macros/trs_km.sql, trs_km_row_hours and trs_km_row_seconds_in_hours).
 km_cells as (
     {{ trs_km_cells('in_periods') }}
 ),
@@ -76,7 +77,7 @@ km_quantile_hours as (
 ),
 
 km_cells_in_quantile_hours as (
-    {{ trs_km_cells_in_hours('km_cells', 'km_quantile_hours') }}
+    {{ trs_km_row_seconds_in_hours('in_periods', trs_km_cell_columns(), 'km_quantile_hours') }}
 ),
 
 km_quantile_hour_seconds as (

@@ -408,3 +408,41 @@ def test_nightly_incremental_builds_equal_a_full_rebuild(nights):
     full = table()
     assert len(incremental) == len(full) > 0
     assert incremental.equals(full)
+
+
+def test_a_correction_that_empties_a_month_equals_a_full_rebuild(built_home):
+    """A KCS correction moves a declaration to another Date, out of the only month that held it:
+    the incremental build deletes that month's counts and mart rows (the pre-hooks), and the
+    year's figures add up the months that are left, as a full rebuild has them."""
+    from ingest.run import dbt
+
+    home = built_home
+    select = ["--select", "stg_kcs__import_declaration_versions", "stg_kcs__import_declarations"]
+    select += ["int_cs_inspections", "int_cs_inspection_monthly", "cs_inspection_performance"]
+    moved = GOOD.split(",")[0]
+    february = GOOD2.replace(",2020-01-01,", ",2020-02-01,")
+    (home.landing / "kcs_import_declarations_20200131.csv").write_text(f"{HEADER}\n{GOOD}\n{february}\n")
+    assert [o.status for o in pipeline.load(home, "k1")] == ["loaded"]
+    dbt.run_dbt(home, "run", *select)
+    corrected = GOOD.replace(",2020-01-01,", ",2020-02-03,")
+    assert corrected.startswith(moved + ",2020-02-03,")
+    (home.landing / "kcs_import_declarations_20200229.csv").write_text(f"{HEADER}\n{corrected}\n")
+    assert [o.status for o in pipeline.load(home, "k2")] == ["loaded"]
+    dbt.run_dbt(home, "run", *select)
+
+    def tables():
+        con = duckdb.connect(str(home.warehouse), read_only=True)
+        try:
+            return [
+                con.execute(f"SELECT * FROM {t} WHERE source = 'kcs_extract' ORDER BY ALL").fetchall()
+                for t in ("intermediate.int_cs_inspection_monthly", "marts.cs_inspection_performance")
+            ]
+        finally:
+            con.close()
+
+    cells, mart = tables()
+    assert {c[1] for c in cells} == {dt.date(2020, 2, 1)}  # January had only the moved declaration
+    year = [r for r in mart if r[1] == "year" and r[6] == "period"]
+    assert [(r[2], r[7]) for r in year] == [(dt.date(2020, 1, 1), 2)]  # inspections: both, once
+    dbt.run_dbt(home, "run", *select, "--full-refresh")
+    assert tables() == [cells, mart]

@@ -1,19 +1,3 @@
-{# The measures of the C/S inspection mart over rows of int_cs_inspections. A source that logs
-   no critical outcome (is_critical_detected all null) gets null critical figures, not zero.
-   value_krw is DECIMAL (int_cs_inspections rounds each value to the won cent before the sum),
-   so the detected value is an exact sum, the same whatever order the rows arrive in. #}
-{% macro cs_inspection_measures() -%}
-    {%- set inspections = "count(*) filter (where is_inspected)" -%}
-    {%- set detections = "count(*) filter (where is_inspected and is_detected)" -%}
-    {%- set critical = "case when count(is_critical_detected) > 0 then count(*) filter (where is_inspected and is_critical_detected) end" -%}
-    {{ inspections }} as inspections,
-    {{ detections }} as detections,
-    {{ critical }} as critical_detections,
-    round({{ detections }} / nullif({{ inspections }}, 0), 6) as hit_rate,
-    round({{ critical }} / nullif({{ inspections }}, 0), 6) as critical_rate,
-    cast(coalesce(sum(value_krw) filter (where is_inspected and is_detected), 0) as double) as detected_value_krw
-{%- endmacro %}
-
 {# Which dimensions a grouped row keeps: 'period', 'period+office', 'period+office+mode+type', ... #}
 {% macro cs_grouping_set_name(dims) -%}
     concat_ws('+', 'period'
@@ -49,12 +33,57 @@
     {{ return(month_list(days)) }}
 {%- endmacro %}
 
-{# The declarations of `relation` (int_cs_inspections) with a reference date, placed in their
-   month and in their year. On an incremental build only the changed months and years of each
-   source (cs_changed_month_list), whose old rows delete+insert replaces whole. One read for
-   both period types, filtered by literal dates with a range on reference_date first, as
-   trs_period_rows (macros/trs.sql): a CTE read twice is materialized whole, and a subquery's
-   months do not let the scan skip earlier row groups. #}
+{# The measures of cs_inspection_performance over rows of int_cs_inspection_monthly: sums of
+   its months' counts, and of the detected value, an exact decimal (int_cs_inspections rounds each
+   value to the won cent before the sum), so the figures are those of the declarations themselves
+   whatever order they arrive in. A source that logs no critical outcome (is_critical_detected
+   all null) gets null critical figures, not zero. #}
+{% macro cs_inspection_sums() -%}
+    {%- set critical = "case when sum(critical_logged) > 0 then sum(critical_detections) end" -%}
+    cast(sum(inspections) as bigint) as inspections,
+    cast(sum(detections) as bigint) as detections,
+    cast({{ critical }} as bigint) as critical_detections,
+    round(sum(detections) / nullif(sum(inspections), 0), 6) as hit_rate,
+    round({{ critical }} / nullif(sum(inspections), 0), 6) as critical_rate,
+    cast(sum(detected_value_krw) as double) as detected_value_krw
+{%- endmacro %}
+
+{# A condition on rows of `source_column` and the date `date_column`: in a month of their source
+   that cs_changed_month_list names (a range on the date first, for DuckDB to prune by). #}
+{% macro cs_in_changed_months(source_column, date_column) -%}
+    {%- for source in ['clearance_log', 'kcs_extract'] -%}
+    {{ '(' if loop.first else ' or ' }}({{ source_column }} = '{{ source }}' and {{ trs_in_periods(date_column, cs_changed_month_list(source), 'month') | replace('\n', ' ') }}){{ ')' if loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{# int_cs_inspection_monthly's pre-hook on an incremental build: its rows of the months it
+   computes again, deleted before they are appended, also where a month has no declaration left. #}
+{% macro cs_delete_changed_months() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ cs_in_changed_months('source', 'month_start') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# cs_inspection_performance's pre-hook on an incremental build: its rows of the months and years
+   it computes again, deleted before they are appended, also where a month has no declaration
+   left (a KCS correction moved its only declaration to another Date). #}
+{% macro cs_delete_changed_periods() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where
+    {%- for source in ['clearance_log', 'kcs_extract'] %}
+        {%- set months = cs_changed_month_list(source) %}
+        {{ 'or ' if not loop.first }}(source = '{{ source }}' and (
+            (period_type = 'month' and {{ trs_in_periods('period_start', months, 'month') }})
+            or (period_type = 'year' and {{ trs_in_periods('period_start', months, 'year') }})
+        ))
+    {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The months of `relation` (int_cs_inspection_monthly) placed in their month and in their year.
+   On an incremental build only the changed months and years of each source
+   (cs_changed_month_list), whose old rows cs_delete_changed_periods deletes; a year is read as
+   its months' rows. Filtered by literal dates per source, as trs_period_rows (macros/trs.sql). #}
 {% macro cs_period_rows(relation) -%}
     {%- if is_incremental() -%}
     {%- set months_of = {
@@ -62,18 +91,17 @@
         'kcs_extract': cs_changed_month_list('kcs_extract'),
     } -%}
     {%- endif %}
-    {{ rows_in_their_periods(relation) }}
-    where r.reference_date is not null
+    {{ rows_in_their_periods(relation, 'month_start') }}
     {%- if is_incremental() %}
-        and (
+    where (
             {%- for source, months in months_of.items() %}
-            {{ 'or ' if not loop.first }}(r.source = '{{ source }}' and {{ trs_in_periods('r.reference_date', months, 'year') }})
+            {{ 'or ' if not loop.first }}(r.source = '{{ source }}' and {{ trs_in_periods('r.month_start', months, 'year') }})
             {%- endfor %}
         )
         and (
             p.period_type = 'year'
             {%- for source, months in months_of.items() %}
-            or (r.source = '{{ source }}' and {{ trs_in_periods('r.reference_date', months, 'month') }})
+            or (r.source = '{{ source }}' and {{ trs_in_periods('r.month_start', months, 'month') }})
             {%- endfor %}
         )
     {%- endif %}

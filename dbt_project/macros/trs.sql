@@ -141,14 +141,14 @@
 {%- endmacro %}
 
 {# Every row of `relation` twice, as `r`: in its month and in its year (period_type and
-   period_start, from reference_date), beside the period `p`. One scan for both periods; the
-   caller's `where` filters the periods (trs_period_rows, cs_period_rows). #}
-{% macro rows_in_their_periods(relation) -%}
+   period_start, from the date `date_column`), beside the period `p`. One scan for both periods;
+   the caller's `where` filters the periods (trs_period_rows, cs_period_rows). #}
+{% macro rows_in_their_periods(relation, date_column='reference_date') -%}
     select
         p.period_type,
         cast(case
-            when p.period_type = 'month' then date_trunc('month', r.reference_date)
-            else date_trunc('year', r.reference_date)
+            when p.period_type = 'month' then date_trunc('month', r.{{ date_column }})
+            else date_trunc('year', r.{{ date_column }})
         end as date) as period_start,
         r.*
     from {{ relation }} as r

@@ -41,12 +41,18 @@
         sum(events) over (partition by {{ side_keys | join(', ') }}) as released_total
 {%- endset %}
 
+-- Only the columns used: in_periods is read three times, so DuckDB materializes it.
 with declarations as (
     select
         {%- for name, expression in features.items() %}
         {{ expression }} as has_{{ name }},
         {%- endfor %}
-        *
+        reference_date,
+        declaration_type,
+        transport_mode,
+        km_seconds,
+        is_km_event,
+        _refreshed_at
     from {{ ref('int_trs_release_outcomes') }}
 ),
 

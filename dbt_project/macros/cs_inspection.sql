@@ -48,11 +48,21 @@
     cast(sum(detected_value_krw) as double) as detected_value_krw
 {%- endmacro %}
 
-{# A condition on rows of `source_column` and the date `date_column`: in a month of their source
-   that cs_changed_month_list names (a range on the date first, for DuckDB to prune by). #}
-{% macro cs_in_changed_months(source_column, date_column) -%}
-    {%- for source in ['clearance_log', 'kcs_extract'] -%}
-    {{ '(' if loop.first else ' or ' }}({{ source_column }} = '{{ source }}' and {{ trs_in_periods(date_column, cs_changed_month_list(source), 'month') | replace('\n', ' ') }}){{ ')' if loop.last }}
+{# Each source's changed months (cs_changed_month_list), read once per use: {source: months}. #}
+{% macro cs_changed_months_by_source() -%}
+    {{ return({
+        'clearance_log': cs_changed_month_list('clearance_log'),
+        'kcs_extract': cs_changed_month_list('kcs_extract'),
+    }) }}
+{%- endmacro %}
+
+{# A condition on rows of `source_column` and the date `date_column`: in one of the `part`
+   ('month' or 'year') periods of their source's months in `months_of`
+   (cs_changed_months_by_source), a range on the date first, for DuckDB to prune by. On one
+   line: it sits inside a model's where. #}
+{% macro cs_in_periods(months_of, source_column, date_column, part) -%}
+    {%- for source, months in months_of.items() -%}
+    {{ '(' if loop.first else ' or ' }}({{ source_column }} = '{{ source }}' and {{ trs_in_periods(date_column, months, part) | replace('\n', ' ') }}){{ ')' if loop.last }}
     {%- endfor -%}
 {%- endmacro %}
 
@@ -60,7 +70,7 @@
    computes again, deleted before they are appended, also where a month has no declaration left. #}
 {% macro cs_delete_changed_months() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where {{ cs_in_changed_months('source', 'month_start') }}
+    delete from {{ this }} where {{ cs_in_periods(cs_changed_months_by_source(), 'source', 'month_start', 'month') }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -69,40 +79,23 @@
    left (a KCS correction moved its only declaration to another Date). #}
 {% macro cs_delete_changed_periods() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where
-    {%- for source in ['clearance_log', 'kcs_extract'] %}
-        {%- set months = cs_changed_month_list(source) %}
-        {{ 'or ' if not loop.first }}(source = '{{ source }}' and (
-            (period_type = 'month' and {{ trs_in_periods('period_start', months, 'month') }})
-            or (period_type = 'year' and {{ trs_in_periods('period_start', months, 'year') }})
-        ))
-    {%- endfor %}
+    {%- set months_of = cs_changed_months_by_source() -%}
+    delete from {{ this }}
+    where (period_type = 'month' and {{ cs_in_periods(months_of, 'source', 'period_start', 'month') }})
+        or (period_type = 'year' and {{ cs_in_periods(months_of, 'source', 'period_start', 'year') }})
     {%- endif -%}
 {%- endmacro %}
 
 {# The months of `relation` (int_cs_inspection_monthly) placed in their month and in their year.
    On an incremental build only the changed months and years of each source
-   (cs_changed_month_list), whose old rows cs_delete_changed_periods deletes; a year is read as
-   its months' rows. Filtered by literal dates per source, as trs_period_rows (macros/trs.sql). #}
+   (cs_changed_months_by_source), whose old rows cs_delete_changed_periods deletes; a year is
+   read as its months' rows. Filtered by literal dates per source, as trs_period_rows
+   (macros/trs.sql). #}
 {% macro cs_period_rows(relation) -%}
-    {%- if is_incremental() -%}
-    {%- set months_of = {
-        'clearance_log': cs_changed_month_list('clearance_log'),
-        'kcs_extract': cs_changed_month_list('kcs_extract'),
-    } -%}
-    {%- endif %}
     {{ rows_in_their_periods(relation, 'month_start') }}
     {%- if is_incremental() %}
-    where (
-            {%- for source, months in months_of.items() %}
-            {{ 'or ' if not loop.first }}(r.source = '{{ source }}' and {{ trs_in_periods('r.month_start', months, 'year') }})
-            {%- endfor %}
-        )
-        and (
-            p.period_type = 'year'
-            {%- for source, months in months_of.items() %}
-            or (r.source = '{{ source }}' and {{ trs_in_periods('r.month_start', months, 'month') }})
-            {%- endfor %}
-        )
+    {%- set months_of = cs_changed_months_by_source() %}
+    where {{ cs_in_periods(months_of, 'r.source', 'r.month_start', 'year') }}
+        and (p.period_type = 'year' or {{ cs_in_periods(months_of, 'r.source', 'r.month_start', 'month') }})
     {%- endif %}
 {%- endmacro %}

@@ -14,7 +14,8 @@
 -- changed KCS declaration's earlier months, which may have no declaration left) and appends
 -- them again.
 -- depends_on: {{ ref('stg_kcs__import_declaration_versions') }}
-{%- set changed_months = cs_in_changed_months('source', 'reference_date') if is_incremental() %}
+{%- set changed_months = cs_in_periods(cs_changed_months_by_source(), 'source', 'reference_date', 'month')
+    if is_incremental() %}
 
 select
     source,

@@ -44,104 +44,21 @@ with declarations as (
         {%- endif %}
 ),
 
-in_base as (
-    select * from declarations
-    where arrival_offset = 0 and release_offset is not null and total_seconds > 0
-),
-
--- The seed's segments, each with a bit of its own, in order of precedence: of the segments
--- covering a second, the one with the lowest bit set takes it.
-segment_bits as (
-    select
-        from_milestone,
-        to_milestone,
-        party,
-        cast(power(2, row_number() over (order by precedence, segment) - 1) as bigint) as bit
-    from {{ ref('trs_party_segments') }}
-),
-
--- Every seed segment of every declaration: the seed crossed with the declarations, each end read
--- from the declaration's own milestone columns (no self-join).
-segment_ends as (
-    select
-        d.declaration_id,
-        d.total_seconds,
-        {%- for end in ['from', 'to'] %}
-        case s.{{ end }}_milestone
-            {%- for milestone in milestones %}
-            when '{{ milestone }}' then d.{{ milestone }}_offset
-            {%- endfor %}
-        end as {{ end }}_at,
-        {%- endfor %}
-        s.bit
-    from in_base as d
-    cross join segment_bits as s
-),
-
--- Clipped to arrival .. gate-out; a segment with an end not logged, or no time after arrival,
--- drops out.
-segments as (
-    select
-        declaration_id,
-        bit,
-        greatest(from_at, 0) as from_offset,
-        least(to_at, total_seconds) as to_offset
-    from segment_ends
-    where from_at is not null and to_at is not null and least(to_at, total_seconds) > greatest(from_at, 0)
-),
-
--- Where the set of covering segments changes: a segment's bit comes in at its start and goes at
--- its end. Arrival and gate-out cut the timeline too.
-changes as (
-    select declaration_id, 0 as at_offset, cast(0 as bigint) as bit_change from in_base
-    union all
-    select declaration_id, total_seconds, 0 as bit_change from in_base
-    union all
-    select declaration_id, from_offset, bit from segments
-    union all
-    select declaration_id, to_offset, -bit as bit_change from segments
-),
-
--- The pieces between one change and the next, with the bits of the segments covering them: the
--- running sum over all changes up to and including the piece's start (a range frame, so the
--- changes at one offset count together; of the rows at one offset only the last has seconds).
-pieces as (
-    select
-        declaration_id,
-        lead(at_offset) over (partition by declaration_id order by at_offset) - at_offset as seconds,
-        sum(bit_change) over (
-            partition by declaration_id order by at_offset range between unbounded preceding and current row
-        ) as covering_bits
-    from changes
-),
-
--- Each piece to its covering segment of lowest precedence (the lowest bit set), or to
--- 'unattributed'.
-party_seconds as (
-    select
-        p.declaration_id,
-        coalesce(s.party, 'unattributed') as party,
-        sum(p.seconds) as seconds
-    from pieces as p
-    left join segment_bits as s on p.covering_bits & -p.covering_bits = s.bit
-    where p.seconds > 0
-    group by p.declaration_id, coalesce(s.party, 'unattributed')
-)
+{{ trs_party_rows('declarations', milestones) }}
 
 -- Every declaration this build recomputes has a row, those outside the base one with no party,
 -- so that delete+insert also clears the rows of a declaration that left the base.
 select
-    d.declaration_id,
-    d.declaration_type,
-    d.transport_mode,
-    d.channel,
-    d.customs_office,
-    d.reference_date,
-    p.party,
-    coalesce(p.seconds, 0) as seconds,
-    case when p.party is not null then d.total_seconds end as total_seconds,
+    declaration_id,
+    declaration_type,
+    transport_mode,
+    channel,
+    customs_office,
+    reference_date,
+    party,
+    seconds,
+    case when party is not null then total_seconds end as total_seconds,
     {{ mapping_version }} as reference_version,
-    d._refreshed_at
-from declarations as d
-left join party_seconds as p on d.declaration_id = p.declaration_id
-{{ in_date_order_on_full_build('d.reference_date', incremental) }}
+    _refreshed_at
+from party_rows
+{{ in_date_order_on_full_build('reference_date', incremental) }}

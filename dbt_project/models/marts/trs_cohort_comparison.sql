@@ -56,7 +56,7 @@ with declarations as (
     from {{ ref('int_trs_release_outcomes') }}
 ),
 
-in_periods as (
+in_periods as {{ inlined_cte() }} (
     {{ trs_period_rows('declarations', censoring=true) }}
 ),
 

@@ -21,7 +21,7 @@ with declarations as (
     select * from {{ ref('int_trs_release_outcomes') }}
 ),
 
-in_periods as (
+in_periods as {{ inlined_cte(on_incremental=true) }} (
     {{ trs_period_rows('declarations', censoring=true) }}
 ),
 

@@ -17,6 +17,8 @@
 -- build, and all of them when the seed changed (reference_version). Their old rows are replaced
 -- among those refreshed since the declarations' first load (strategy replace_since_first_load):
 -- depends_on: {{ ref('stg_clearance__declaration_keys') }}
+{%- set declaration_columns = ['declaration_id', 'declaration_type', 'transport_mode', 'channel', 'customs_office',
+                               'reference_date'] %}
 {%- set milestones = ['arrival', 'lodgement', 'acceptance', 'cs_channel', 'inspection_start', 'inspection_end',
                       'oga_permit', 'payment', 'release', 'gate_out'] %}
 {%- set mapping_version = reference_fingerprint(
@@ -26,12 +28,9 @@
 
 with declarations as (
     select
-        declaration_id,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        reference_date,
+        {%- for column in declaration_columns %}
+        {{ column }},
+        {%- endfor %}
         _refreshed_at,
         {%- for milestone in milestones %}
         {{ whole_seconds(hours_between('arrival_at', milestone ~ '_at')) }} as {{ milestone }}_offset,
@@ -49,12 +48,9 @@ with declarations as (
 -- Every declaration this build recomputes has a row, those outside the base one with no party,
 -- so that delete+insert also clears the rows of a declaration that left the base.
 select
-    declaration_id,
-    declaration_type,
-    transport_mode,
-    channel,
-    customs_office,
-    reference_date,
+    {%- for column in declaration_columns %}
+    {{ column }},
+    {%- endfor %}
     party,
     seconds,
     case when party is not null then total_seconds end as total_seconds,

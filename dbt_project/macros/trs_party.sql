@@ -31,10 +31,11 @@
 {% macro duckdb__trs_party_rows(declarations, milestones) -%}
 party_seed as (
     select
-        list(
+        -- An empty seed: no segment, every second 'unattributed' (a list of none, not NULL).
+        coalesce(list(
             {'from_milestone': from_milestone, 'to_milestone': to_milestone, 'party': party}
             order by precedence, segment
-        ) as segments,
+        ), []) as segments,
         list_distinct(list_append(list(party), 'unattributed')) as parties
     from {{ ref('trs_party_segments') }}
 ),

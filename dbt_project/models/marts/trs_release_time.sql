@@ -33,18 +33,22 @@ in_periods as {{ inlined_cte() }} (
     {{ trs_period_rows('declarations', censoring=true, reference=targets_version) }}
 ),
 
-grouped as (
+-- Counts, sums and extremes per finest group, then added up per group of the grouping sets:
+-- five grouping sets over every declaration cost more than the percentiles. Percentiles are not
+-- additive, so they are computed from the declarations (quantiles).
+finest as (
     select
-        {{ trs_group_columns() }},
+        {{ trs_km_cell_columns() | join(',\n        ') }},
         count(*) as declarations,
-        {{ trs_seconds_aggregates('release_seconds', [0.5, 0.9, 0.95]) }},
+        count(release_seconds) as n_seconds,
+        sum(release_seconds) as sum_seconds,
+        sum(cast(release_seconds as {{ big_integer_type() }}) * release_seconds) as sum_squared_seconds,
         min(release_seconds) as min_seconds,
         max(release_seconds) as max_seconds,
         count(*) filter (where release_seconds <= 24 * 3600) as within_24h,
         count(*) filter (where release_seconds <= 48 * 3600) as within_48h,
         count(*) filter (where is_outlier) as outliers,
         count(*) filter (where outcome = 'still_waiting') as still_waiting,
-        {{ exact_quantile('waiting_age_seconds', 0.5) }} as waiting_age_median_seconds,
         count(*) filter (where outcome = 'release_not_logged') as release_not_logged,
         count(target_hours) as with_target,
         min(target_hours) as min_target_hours,
@@ -53,7 +57,43 @@ grouped as (
         count(*) filter (where is_within_target) as within_target,
         max(_refreshed_at) as source_refreshed_at
     from in_periods
+    group by {{ trs_km_cell_columns() | join(', ') }}
+),
+
+summed as (
+    select
+        {{ trs_group_columns() }}
+        {%- for column in ['declarations', 'n_seconds', 'within_24h', 'within_48h', 'outliers', 'still_waiting',
+                           'release_not_logged', 'with_target', 'released_with_target', 'within_target'] %},
+        cast(sum({{ column }}) as bigint) as {{ column }}
+        {%- endfor %},
+        sum(sum_seconds) as sum_seconds,
+        sum(sum_squared_seconds) as sum_squared_seconds,
+        min(min_seconds) as min_seconds,
+        max(max_seconds) as max_seconds,
+        min(min_target_hours) as min_target_hours,
+        max(max_target_hours) as max_target_hours,
+        max(source_refreshed_at) as source_refreshed_at
+    from finest
     group by {{ trs_grouping_sets() }}
+),
+
+quantiles as (
+    select
+        {{ trs_group_columns() }},
+        {{ exact_quantile('release_seconds', [0.5, 0.9, 0.95]) }} as quantile_seconds,
+        {{ exact_quantile('waiting_age_seconds', 0.5) }} as waiting_age_median_seconds
+    from in_periods
+    group by {{ trs_grouping_sets() }}
+),
+
+grouped as (
+    select
+        s.*,
+        q.quantile_seconds,
+        q.waiting_age_median_seconds
+    from summed as s
+    inner join quantiles as q using ({{ (group_keys + ['grouping_set']) | join(', ') }})
 ),
 
 -- Kaplan-Meier: released and censored declarations per period, finest group and hour (per

@@ -7,8 +7,9 @@
     )
 }}
 -- Time Release Study: total release time (release minus arrival) per period and group.
--- Every statistic of every row, rollups included, is computed from declarations, never from
--- finer rows (percentiles are not additive). A nightly build recomputes only the months and
+-- Every statistic of every row, rollups included, is exact over its declarations: counts and
+-- integer sums are added up from the finest groups, percentiles computed from the declarations
+-- (they are not additive); nothing is averaged from finer rows. A nightly build recomputes only the months and
 -- years that received changed declarations, or whose cargo still waiting the moving data
 -- horizon re-ages, and every period when trs_targets changed; their old rows are replaced whole.
 -- Statistics are computed on whole seconds (macros/trs.sql): exact, and the same on every run.

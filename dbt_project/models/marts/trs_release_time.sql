@@ -39,7 +39,7 @@ in_periods as {{ inlined_cte() }} (
 -- additive, so they are computed from the declarations (quantiles).
 finest as (
     select
-        {{ trs_km_cell_columns() | join(',\n        ') }},
+        {{ group_keys | join(',\n        ') }},
         count(*) as declarations,
         count(release_seconds) as n_seconds,
         sum(release_seconds) as sum_seconds,
@@ -58,7 +58,7 @@ finest as (
         count(*) filter (where is_within_target) as within_target,
         max(_refreshed_at) as source_refreshed_at
     from in_periods
-    group by {{ trs_km_cell_columns() | join(', ') }}
+    group by {{ group_keys | join(', ') }}
 ),
 
 summed as (

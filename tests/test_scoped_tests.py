@@ -38,6 +38,16 @@ def test_night_tests_new_rows_a_failure_leaves_no_gap_and_full_refresh_tests_all
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         ((tested_through,),) = con.execute("SELECT loaded_through FROM meta.dbt_builds").fetchall()
 
+    # The unique test DuckDB runs (hashes first, dbt_project/macros/unique_test.sql) finds a
+    # repeated value, with its count, and nothing else.
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute("BEGIN")
+        repeated_id = con.execute("""
+            INSERT INTO staging.stg_clearance__events SELECT * FROM staging.stg_clearance__events LIMIT 1
+            RETURNING event_id""").fetchone()[0]
+        assert con.execute(_compiled_test_sql(home)).fetchall() == [(repeated_id, 2)]
+        con.execute("ROLLBACK")
+
     # A row that got past the door (written straight into raw), loaded "tonight".
     with duckdb.connect(str(home.warehouse)) as con:
         con.execute("""

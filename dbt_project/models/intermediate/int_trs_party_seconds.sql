@@ -57,4 +57,4 @@ select
     {{ mapping_version }} as reference_version,
     _refreshed_at
 from party_rows
-{{ in_date_order_on_full_build('reference_date', incremental) }}
+{{ in_date_order_of_input_on_full_build('reference_date', incremental) }}

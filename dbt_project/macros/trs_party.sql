@@ -9,6 +9,36 @@
     {{ return(adapter.dispatch('trs_party_rows')(declarations, milestones)) }}
 {%- endmacro %}
 
+{# The declarations of `milestones_relation` (int_declaration_milestones) with a reference date and
+   `condition` (SQL, or none), as int_trs_party_seconds reads them: the columns it carries, each
+   milestone's offset in seconds after arrival (<milestone>_offset) and total_seconds, arrival
+   to gate-out. `trs_party_in_base('d')` picks those with seconds to attribute. #}
+{% macro trs_party_milestones() -%}
+    {{ return(['arrival', 'lodgement', 'acceptance', 'cs_channel', 'inspection_start', 'inspection_end',
+               'oga_permit', 'payment', 'release', 'gate_out']) }}
+{%- endmacro %}
+
+{% macro trs_party_declaration_columns() -%}
+    {{ return(['declaration_id', 'declaration_type', 'transport_mode', 'channel', 'customs_office', 'reference_date']) }}
+{%- endmacro %}
+
+{% macro trs_party_declarations(milestones_relation, condition=none) -%}
+    select
+        {%- for column in trs_party_declaration_columns() %}
+        {{ column }},
+        {%- endfor %}
+        _refreshed_at,
+        {%- for milestone in trs_party_milestones() %}
+        {{ whole_seconds(hours_between('arrival_at', milestone ~ '_at')) }} as {{ milestone }}_offset,
+        {%- endfor %}
+        {{ whole_seconds(hours_between('arrival_at', 'gate_out_at')) }} as total_seconds
+    from {{ milestones_relation }}
+    where reference_date is not null
+        {%- if condition %}
+        and {{ condition }}
+        {%- endif %}
+{%- endmacro %}
+
 {# The base: arrival, release and gate-out logged, gate-out after arrival. #}
 {% macro trs_party_in_base(alias) -%}
     {{ alias }}.arrival_offset = 0 and {{ alias }}.release_offset is not null and {{ alias }}.total_seconds > 0

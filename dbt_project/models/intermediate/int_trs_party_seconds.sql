@@ -17,38 +17,23 @@
 -- build, and all of them when the seed changed (reference_version). Their old rows are replaced
 -- among those refreshed since the declarations' first load (strategy replace_since_first_load):
 -- depends_on: {{ ref('stg_clearance__declaration_keys') }}
-{%- set declaration_columns = ['declaration_id', 'declaration_type', 'transport_mode', 'channel', 'customs_office',
-                               'reference_date'] %}
-{%- set milestones = ['arrival', 'lodgement', 'acceptance', 'cs_channel', 'inspection_start', 'inspection_end',
-                      'oga_permit', 'payment', 'release', 'gate_out'] %}
 {%- set mapping_version = reference_fingerprint(
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
 ) %}
 {%- set incremental = is_incremental() and not reference_changed(mapping_version) %}
 
+{%- set changed = '_refreshed_at > ' ~ watermark_literal(this, '_refreshed_at') if incremental else none %}
+
 with declarations as (
-    select
-        {%- for column in declaration_columns %}
-        {{ column }},
-        {%- endfor %}
-        _refreshed_at,
-        {%- for milestone in milestones %}
-        {{ whole_seconds(hours_between('arrival_at', milestone ~ '_at')) }} as {{ milestone }}_offset,
-        {%- endfor %}
-        {{ whole_seconds(hours_between('arrival_at', 'gate_out_at')) }} as total_seconds
-    from {{ ref('int_declaration_milestones') }}
-    where reference_date is not null
-        {%- if incremental %}
-        and _refreshed_at > {{ watermark_literal(this, '_refreshed_at') }}
-        {%- endif %}
+    {{ trs_party_declarations(ref('int_declaration_milestones'), changed) }}
 ),
 
-{{ trs_party_rows('declarations', milestones) }}
+{{ trs_party_rows('declarations', trs_party_milestones()) }}
 
 -- Every declaration this build recomputes has a row, those outside the base one with no party,
 -- so that delete+insert also clears the rows of a declaration that left the base.
 select
-    {%- for column in declaration_columns %}
+    {%- for column in trs_party_declaration_columns() %}
     {{ column }},
     {%- endfor %}
     party,

@@ -9,10 +9,8 @@
     {{ return(adapter.dispatch('trs_party_rows')(declarations, milestones)) }}
 {%- endmacro %}
 
-{# The declarations of `milestones_relation` (int_declaration_milestones) with a reference date and
-   `condition` (SQL, or none), as int_trs_party_seconds reads them: the columns it carries, each
-   milestone's offset in seconds after arrival (<milestone>_offset) and total_seconds, arrival
-   to gate-out. `trs_party_in_base('d')` picks those with seconds to attribute. #}
+{# The milestones a segment can start or end at, and the declaration columns int_trs_party_seconds
+   carries. #}
 {% macro trs_party_milestones() -%}
     {{ return(['arrival', 'lodgement', 'acceptance', 'cs_channel', 'inspection_start', 'inspection_end',
                'oga_permit', 'payment', 'release', 'gate_out']) }}
@@ -22,6 +20,10 @@
     {{ return(['declaration_id', 'declaration_type', 'transport_mode', 'channel', 'customs_office', 'reference_date']) }}
 {%- endmacro %}
 
+{# The declarations of `milestones_relation` (int_declaration_milestones) with a reference date and
+   `condition` (SQL, or none), as int_trs_party_seconds reads them: the columns it carries, each
+   milestone's offset in seconds after arrival (<milestone>_offset) and total_seconds, arrival
+   to gate-out. `trs_party_in_base('d')` picks those with seconds to attribute. #}
 {% macro trs_party_declarations(milestones_relation, condition=none) -%}
     select
         {%- for column in trs_party_declaration_columns() %}

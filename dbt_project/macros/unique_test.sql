@@ -3,8 +3,8 @@
    First the 64-bit hashes that repeat: grouping integers, not the values. Then the values
    repeated among the rows with one of those hashes: a value that repeats has a repeated hash, so
    nothing is missed, and a hash two values share only sends their rows to the second step. At a
-   year the event numbers (113 million) took 28.7 s grouped as text, on the rebuild's critical
-   path, and 12.0 s so (docs/performance.md, the ninth pass).
+   year the events' test (113 million event numbers, on the rebuild's critical path) took 23.3 s
+   alone grouped as text, and 11.5 s so (docs/performance.md, the ninth pass).
    The hash is of the value reversed: DuckDB's hash of a string mixes its last 8-byte block
    weakly, so numbers that differ only at their end collide often (among the year's 113 million
    event numbers, 6.9 million hashes repeated; reversed, none). #}

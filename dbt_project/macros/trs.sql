@@ -14,10 +14,16 @@
 {# The aggregates behind mean, standard deviation and percentiles of `seconds`, which
    trs_mean_hours, trs_stddev_hours and trs_quantile_hours turn into hours. #}
 {% macro trs_seconds_aggregates(seconds, quantiles) -%}
+    {{ trs_seconds_sums(seconds) }},
+    {{ exact_quantile(seconds, quantiles) }} as quantile_seconds
+{%- endmacro %}
+
+{# The exact integer aggregates alone (n_seconds, sum_seconds, sum_squared_seconds): they add up
+   from finer groups, as trs_release_time does. #}
+{% macro trs_seconds_sums(seconds) -%}
     count({{ seconds }}) as n_seconds,
     sum({{ seconds }}) as sum_seconds,
-    sum(cast({{ seconds }} as {{ big_integer_type() }}) * {{ seconds }}) as sum_squared_seconds,
-    {{ exact_quantile(seconds, quantiles) }} as quantile_seconds
+    sum(cast({{ seconds }} as {{ big_integer_type() }}) * {{ seconds }}) as sum_squared_seconds
 {%- endmacro %}
 
 {# Hours from trs_seconds_aggregates: the mean, and the sample standard deviation from exact

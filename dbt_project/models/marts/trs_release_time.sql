@@ -41,9 +41,7 @@ finest as (
     select
         {{ group_keys | join(',\n        ') }},
         count(*) as declarations,
-        count(release_seconds) as n_seconds,
-        sum(release_seconds) as sum_seconds,
-        sum(cast(release_seconds as {{ big_integer_type() }}) * release_seconds) as sum_squared_seconds,
+        {{ trs_seconds_sums('release_seconds') }},
         min(release_seconds) as min_seconds,
         max(release_seconds) as max_seconds,
         count(*) filter (where release_seconds <= 24 * 3600) as within_24h,

@@ -207,7 +207,8 @@
 
 {# A condition on the date `column`: in one of the `part` ('month' or 'year') periods of
    `months` (trs_changed_month_list). The range on the column itself comes first, for DuckDB to
-   prune by; no months, no rows. #}
+   prune by (both ends: a night reads its base year's rows, the year before the others); no
+   months, no rows. #}
 {% macro trs_in_periods(column, months, part) -%}
     {%- set starts = [] -%}
     {%- for month in months -%}
@@ -215,7 +216,14 @@
         {%- if start not in starts %}{% do starts.append(start) %}{% endif -%}
     {%- endfor -%}
     {%- if starts -%}
-    {{ column }} >= cast('{{ starts | min }}' as date)
+    {%- set last = starts | max -%}
+    {%- set year, month = last[:4] | int, last[5:7] | int -%}
+    {%- if part == 'year' or month == 12 -%}
+    {%- set end = '%04d-01-01' | format(year + 1) -%}
+    {%- else -%}
+    {%- set end = '%04d-%02d-01' | format(year, month + 1) -%}
+    {%- endif -%}
+    {{ column }} >= cast('{{ starts | min }}' as date) and {{ column }} < cast('{{ end }}' as date)
         and date_trunc('{{ part }}', {{ column }}) in (
             {%- for start in starts %}cast('{{ start }}' as date){{ ', ' if not loop.last }}{% endfor -%}
         )
@@ -293,4 +301,40 @@ select
     negative_count,
     source_refreshed_at
 from grouped
+{%- endmacro %}
+
+{# The rows of `relation` (per year and finest cell: type, mode, channel, office) once per level of
+   `levels` (its name, and the type and mode it keeps: a column, or 'ALL'), the cell's own mode as
+   cell_mode, with `columns`: trs_median_change_yearly's cells at each grouping level. #}
+{% macro trs_cells_at_levels(relation, levels, columns) -%}
+    {%- for level, type_column, mode_column in levels %}
+    select
+        year,
+        {{ type_column }} as declaration_type,
+        {{ mode_column }} as transport_mode,
+        '{{ level }}' as grouping_set,
+        transport_mode as cell_mode,
+        channel,
+        customs_office,
+        {{ columns | join(', ') }}
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{# The rows of `relation` (per year, finest cell and time: release_seconds, n, source_refreshed_at)
+   at each level of `levels` (trs_cells_at_levels), with their time as km_seconds and their
+   like-for-like weight from `weights` (per group, level and cell): weighted_n, n times the weight,
+   0 for a cell the base year lacks. An exact decimal, so sums are the same in any order. #}
+{% macro trs_weighted_cells(relation, levels, weights, group_keys, cell_keys) -%}
+    select
+        h.{{ (group_keys + ['grouping_set']) | join(', h.') }},
+        h.release_seconds as km_seconds,
+        h.n,
+        h.n * coalesce(w.weight, 0) as weighted_n,
+        h.source_refreshed_at
+    from ({{ trs_cells_at_levels(relation, levels, ['release_seconds', 'n', 'source_refreshed_at']) }}) as h
+    left join {{ weights }} as w using ({{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }})
 {%- endmacro %}

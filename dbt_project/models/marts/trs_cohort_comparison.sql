@@ -90,7 +90,9 @@ cells_in_median_hours as (
 ),
 {%- endif %}
 
-sides_{{ name }} as (
+{#- Each side's seconds are read at each of their two uses: written once, they were every
+    second cell five times over, of which the own hours keep one in thirty. #}
+sides_{{ name }} as {{ inlined_cte(on_incremental=true) if name == 'seconds' }} (
     select
         c.period_type,
         c.period_start,

@@ -103,30 +103,26 @@ finest_cells as (
     {%- endif %}
 ),
 
--- Per group, cell and second (histogram) and per group and cell (cell_levels), for every
--- grouping level.
-{%- for name, relation, columns in [
-    ('histogram', 'finest', ['release_seconds', 'n', 'source_refreshed_at']),
-    ('cell_levels', 'finest_cells', ['n']),
-] %}
-{{ name }} as (
-    {%- for level, type_column, mode_column in levels %}
+-- Released declarations per finest cell and hour, the hour's last second as its time: the
+-- medians' first pass reads these, not the seconds.
+finest_hours as (
     select
         year,
-        {{ type_column }} as declaration_type,
-        {{ mode_column }} as transport_mode,
-        '{{ level }}' as grouping_set,
-        transport_mode as cell_mode,
+        declaration_type,
+        transport_mode,
         channel,
         customs_office,
-        {{ columns | join(', ') }}
-    from {{ relation }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        {{ trs_km_hour('release_seconds') }} * 3600 as release_seconds,
+        sum(n) as n,
+        max(source_refreshed_at) as source_refreshed_at
+    from finest
+    group by year, declaration_type, transport_mode, channel, customs_office, {{ trs_km_hour('release_seconds') }}
 ),
-{%- endfor %}
+
+-- Per group and cell, for every grouping level.
+cell_levels as (
+    {{ trs_cells_at_levels('finest_cells', levels, ['n']) }}
+),
 
 cells as (
     select
@@ -149,16 +145,9 @@ weights as (
             {%- endfor %}
 ),
 
--- Each histogram row with its like-for-like weight.
-weighted as (
-    select
-        h.{{ (group_keys + ['grouping_set']) | join(', h.') }},
-        h.release_seconds as km_seconds,
-        h.n,
-        h.n * coalesce(w.weight, 0) as weighted_n,
-        h.source_refreshed_at
-    from histogram as h
-    left join weights as w using ({{ (group_keys + ['grouping_set'] + cell_keys) | join(', ') }})
+-- Each declaration per hour with its like-for-like weight (per second in the median hours below).
+weighted_hours as (
+    {{ trs_weighted_cells('finest_hours', levels, 'weights', group_keys, cell_keys) }}
 ),
 
 -- The medians in two passes (macros/trs_km.sql, trs_km_row_hours): running sums per hour find the
@@ -167,12 +156,12 @@ weighted as (
 by_hour as (
     select
         {{ (group_keys + ['grouping_set']) | join(', ') }},
-        {{ trs_km_hour('km_seconds') }} * 3600 as km_seconds,
+        km_seconds,
         sum(n) as n,
         sum(weighted_n) as weighted_n,
         max(source_refreshed_at) as source_refreshed_at
-    from weighted
-    group by {{ (group_keys + ['grouping_set']) | join(', ') }}, {{ trs_km_hour('km_seconds') }}
+    from weighted_hours
+    group by {{ (group_keys + ['grouping_set']) | join(', ') }}, km_seconds
 ),
 {%- for name, relation in [('hour_cumulative', 'by_hour'), ('cumulative', 'median_hour_seconds')] %}
 {%- if name == 'cumulative' %}
@@ -183,6 +172,18 @@ median_hours as (
     {{ trs_hours_reaching('hour_cumulative', group_keys + ['grouping_set'], [
         n_share ~ ' >= 0.5', n_share ~ ' > 0.5', weighted_share ~ ' >= 0.5', weighted_share ~ ' > 0.5'
     ]) }}
+),
+
+-- The cells' seconds in the hours where some group's median lies.
+finest_in_median_hours as (
+    select f.*
+    from finest as f
+    {{ semi_join() }} (select distinct year, km_hour from median_hours) as h
+        on f.year = h.year and {{ trs_km_hour('f.release_seconds') }} = h.km_hour
+),
+
+weighted as (
+    {{ trs_weighted_cells('finest_in_median_hours', levels, 'weights', group_keys, cell_keys) }}
 ),
 
 by_second as (

@@ -67,8 +67,10 @@ select
     c.data_horizon_at,
     c._refreshed_at
 from classified as c
+-- The open end as a far date, not an OR: with an OR in its condition DuckDB joins every
+-- declaration to every target in a nested loop.
 left join {{ ref('trs_targets') }} as t
     on c.transport_mode = t.transport_mode
         and c.declaration_type = t.declaration_type
         and c.reference_date >= t.valid_from
-        and (t.valid_to is null or c.reference_date <= t.valid_to)
+        and c.reference_date <= coalesce(t.valid_to, cast('9999-12-31' as date))

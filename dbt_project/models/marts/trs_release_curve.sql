@@ -25,26 +25,34 @@ in_periods as {{ inlined_cte(on_incremental=true) }} (
     {{ trs_period_rows('declarations', censoring=true) }}
 ),
 
-groups as (
-    select
-        {{ trs_group_columns() }},
-        count(*) as declarations,
-        count(km_seconds) as km_base,
-        max(_refreshed_at) as source_refreshed_at
-    from in_periods
-    group by {{ trs_grouping_sets() }}
-),
-
 -- Kaplan-Meier: released and censored declarations per period, finest group and hour (per
 -- second in the hours holding a censored declaration), then per group (the grouping sets)
 -- (macros/trs_km.sql, trs_km_row_hours): every mark is an hour's end, and the survival after an
--- hour is the survival at its last second.
+-- hour is the survival at its last second. The declarations without a time are a row per finest
+-- group with a NULL time, so the groups' counts add up from these rows, not from the declarations
+-- again; only the timed rows are Kaplan-Meier's.
 km_cells as (
-    {{ trs_km_cells('in_periods') }}
+    {{ trs_km_row_hours('in_periods', trs_km_cell_columns(), trs_km_counts('r') ~ ',
+        count(*) as declarations,
+        max(r._refreshed_at) as source_refreshed_at', timed_only=false) }}
+),
+
+groups as (
+    select
+        {{ trs_group_columns() }},
+        cast(sum(declarations) as bigint) as declarations,
+        cast(sum(case when km_seconds is not null then events + censored else 0 end) as bigint) as km_base,
+        max(source_refreshed_at) as source_refreshed_at
+    from km_cells
+    group by {{ trs_grouping_sets() }}
+),
+
+km_timed_cells as (
+    select * from km_cells where km_seconds is not null
 ),
 
 km_hours as (
-    {{ trs_km_group_hours('km_cells') }}
+    {{ trs_km_group_hours('km_timed_cells') }}
 ),
 
 km_steps as (

@@ -90,8 +90,9 @@ cells_in_median_hours as (
 ),
 {%- endif %}
 
-{#- Each side's seconds are read at each of their two uses: written once, they were every
-    second cell five times over, of which the own hours keep one in thirty. #}
+{#- Each side's seconds are read at each of their two uses (not materialized on DuckDB): written
+    once, they were every second cell once per comparison, of which each use keeps one in thirty
+    (its sides' own median hours). #}
 sides_{{ name }} as {{ inlined_cte(on_incremental=true) if name == 'seconds' }} (
     select
         c.period_type,

@@ -106,10 +106,11 @@
         {{ time }}
 {%- endmacro %}
 
-{# Released (events) and still waiting (censored) among rows `alias` of declarations with a time. #}
+{# Released (events) and still waiting (censored) among rows `alias` of declarations; a
+   declaration without a time (kept by trs_km_row_hours with `timed_only` false) counts in neither. #}
 {% macro trs_km_counts(alias) -%}
     sum(case when {{ alias }}.is_km_event then 1 else 0 end) as events,
-        sum(case when {{ alias }}.is_km_event then 0 else 1 end) as censored
+        sum(case when {{ alias }}.km_seconds is not null and not {{ alias }}.is_km_event then 1 else 0 end) as censored
 {%- endmacro %}
 
 {# The declarations of `relation` (as for trs_km_row_hours) counted per period, `columns` and

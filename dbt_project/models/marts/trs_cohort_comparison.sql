@@ -29,8 +29,7 @@
 {%- set cell_columns = ['period_type', 'period_start', 'declaration_type', 'transport_mode'] + feature_columns %}
 {%- set cell_aggregates -%}
         count(*) as declarations,
-        sum(case when r.is_km_event then 1 else 0 end) as events,
-        sum(case when r.km_seconds is not null and not r.is_km_event then 1 else 0 end) as censored,
+        {{ trs_km_counts('r') }},
         max(r._refreshed_at) as source_refreshed_at
 {%- endset %}
 {%- set released_windows -%}

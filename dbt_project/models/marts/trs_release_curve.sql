@@ -29,8 +29,8 @@ in_periods as {{ inlined_cte(on_incremental=true) }} (
 -- second in the hours holding a censored declaration), then per group (the grouping sets)
 -- (macros/trs_km.sql, trs_km_row_hours): every mark is an hour's end, and the survival after an
 -- hour is the survival at its last second. The declarations without a time are a row per finest
--- group with a NULL time, so the groups' counts add up from these rows, not from the declarations
--- again; only the timed rows are Kaplan-Meier's.
+-- group with a NULL time (neither released nor censored), so the groups' counts add up from these
+-- rows, not from the declarations again.
 km_cells as (
     {{ trs_km_row_hours('in_periods', trs_km_cell_columns(), trs_km_counts('r') ~ ',
         count(*) as declarations,
@@ -41,7 +41,7 @@ groups as (
     select
         {{ trs_group_columns() }},
         cast(sum(declarations) as bigint) as declarations,
-        cast(sum(case when km_seconds is not null then events + censored else 0 end) as bigint) as km_base,
+        cast(sum(events + censored) as bigint) as km_base,
         max(source_refreshed_at) as source_refreshed_at
     from km_cells
     group by {{ trs_grouping_sets() }}

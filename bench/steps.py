@@ -229,6 +229,39 @@ def step_nightly(args) -> dict:
     }
 
 
+def step_probe(args) -> dict:
+    """The machine's speed now: the same fixed work each time, so that runs made hours apart (a
+    virtual machine's speed drifts) can be told apart from a change of code. DuckDB on its
+    threads (hashing and summing a range, no I/O) and pure Python (a loop); the median of 3."""
+    import statistics
+
+    import duckdb
+
+    rows = int(args.get("duckdb_rows", 40_000_000))
+    loops = int(args.get("python_loops", 3_000_000))
+    con = duckdb.connect()
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    duck, python = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        con.execute("SELECT sum(hash(i) % 1000) FROM range($n) AS t(i)", {"n": rows}).fetchone()
+        duck.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i * i % 7
+        python.append(time.perf_counter() - start)
+    con.close()
+    return {
+        "duckdb_seconds": round(statistics.median(duck), 3),
+        "duckdb_rows": rows,
+        "duckdb_threads": threads,
+        "python_seconds": round(statistics.median(python), 3),
+        "python_loops": loops,
+        "seconds": round(statistics.median(duck) + statistics.median(python), 3),
+    }
+
+
 def step_machine(args) -> dict:
     import os
     import platform

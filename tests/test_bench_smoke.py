@@ -63,6 +63,16 @@ def test_every_section_ran_and_counts_reconcile(figures):
     assert figures["machine"]["cores"] >= 1 and len(figures["loadavg_after"]) == 3
     # The memory limit moves both time and peak RSS: a run says which it had.
     assert figures["machine"]["engine_settings"]["SWPM_DUCKDB_MEMORY_LIMIT"]
+    # The machine's speed at the start, before the history load and the rebuild, and at the end.
+    probes = [
+        figures["machine_probe"]["start"],
+        figures["machine_probe"]["end"],
+        figures["history_load"]["machine_probe"],
+        figures["rebuild"]["machine_probe"],
+    ]
+    for probe in probes:
+        assert probe["duckdb_seconds"] > 0 and probe["python_seconds"] > 0
+        assert probe["seconds"] == pytest.approx(probe["duckdb_seconds"] + probe["python_seconds"], abs=0.002)
 
 
 def test_table_names_every_figure(figures):
@@ -78,8 +88,33 @@ def test_table_names_every_figure(figures):
         "fixed-cost split",
         "target fixed_cost_share",
         "DuckDB memory_limit",
+        "machine probe: start",
+        "machine probe: end",
     ):
         assert phrase in text
+
+
+def test_a_history_load_from_an_earlier_run_says_so_beside_the_rebuild_ratio(figures):
+    """A kept history's load was timed by the run that loaded it: the rebuild ratio says when,
+    and the machine probe then and at the rebuild (the machine's speed drifts over hours)."""
+    from bench.run import targets
+
+    assert "note" not in targets(figures, "year")["rebuild_vs_history_load"]  # loaded in this run
+    reused = json.loads(json.dumps(figures))
+    reused["history_load"] |= {
+        "reused_from": "history_30_3_1d_loader_x.duckdb",
+        "loaded_at": "2026-12-07T03:14:00+00:00",
+    }
+    reused["history_load"]["machine_probe"]["seconds"] = 0.55
+    reused["rebuild"]["machine_probe"]["seconds"] = 0.47
+    note = targets(reused, "year")["rebuild_vs_history_load"]["note"]
+    assert note == (
+        "history load measured by an earlier run at 2026-12-07T03:14:00+00:00 (machine probe 0.55 s then, "
+        "0.47 s at the rebuild); --fresh-history measures both in one run"
+    )
+    del reused["history_load"]["machine_probe"]  # a history kept before the probe existed
+    assert "no machine probe then" in targets(reused, "day")["rebuild_vs_history_load"]["note"]
+    assert targets(reused, "day")["rebuild_vs_history_load"]["note"].startswith("the target is for a year")
 
 
 def test_flat_in_history_judges_the_night_against_a_years_run(figures, tmp_path):

@@ -252,13 +252,14 @@ def step_probe(args) -> dict:
             total += i * i % 7
         python.append(time.perf_counter() - start)
     con.close()
+    duck_seconds, python_seconds = statistics.median(duck), statistics.median(python)
     return {
-        "duckdb_seconds": round(statistics.median(duck), 3),
+        "duckdb_seconds": round(duck_seconds, 3),
         "duckdb_rows": rows,
         "duckdb_threads": threads,
-        "python_seconds": round(statistics.median(python), 3),
+        "python_seconds": round(python_seconds, 3),
         "python_loops": loops,
-        "seconds": round(statistics.median(duck) + statistics.median(python), 3),
+        "seconds": round(duck_seconds + python_seconds, 3),
     }
 
 

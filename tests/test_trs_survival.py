@@ -158,3 +158,41 @@ def test_the_yearly_median_matches_an_independent_computation(world):
         )
         assert row["released"] == group.hours.notna().sum(), year
         assert row["median_hours"] == pytest.approx(_released_median_hours(group), abs=1e-4), year
+
+
+def test_released_percentiles_equal_quantile_cont_in_every_row(world, published_world):
+    """trs_release_time reads its released-only percentiles and the still-waiting median age from
+    its Kaplan-Meier rows (counts per hour, seconds only in the hours an order statistic lies in).
+    Every row, each period and grouping set, holds the values DuckDB's quantile_cont gives over the
+    declarations themselves, to the last digit."""
+    dims = ["declaration_type", "transport_mode", "channel", "customs_office"]
+    sets = [[], dims[:1], dims[:2], dims[:3], [dims[0], dims[1], dims[3]]]
+    grouping = ", ".join("(" + ", ".join(["period_type", "period_start", *kept]) + ")" for kept in sets)
+    labels = ", ".join(f"CASE WHEN grouping({d}) = 1 THEN 'ALL' ELSE {d} END AS {d}" for d in dims)
+    hours = "round(quantile_cont({}, {}) / 3600.0, 4)"
+    columns = ["median_hours", "p90_hours", "p95_hours", "still_waiting_median_age_hours"]
+    keys = ["period_type", "period_start", *dims]
+    warehouse = duckdb.connect(str(published_world.home.warehouse), read_only=True)
+    try:
+        expected = warehouse.execute(
+            f"""
+            WITH periods AS (
+                SELECT p.period_type, CAST(date_trunc(p.period_type, o.reference_date) AS DATE) AS period_start, o.*
+                FROM intermediate.int_trs_release_outcomes AS o
+                CROSS JOIN (VALUES ('month'), ('year')) AS p(period_type)
+            )
+            SELECT period_type, period_start, {labels},
+                {hours.format("release_seconds", 0.5)}, {hours.format("release_seconds", 0.9)},
+                {hours.format("release_seconds", 0.95)}, {hours.format("waiting_age_seconds", 0.5)}
+            FROM periods
+            GROUP BY GROUPING SETS ({grouping})
+            """
+        ).fetchall()
+    finally:
+        warehouse.close()
+    published = world[0].execute(f"SELECT {', '.join(keys + columns)} FROM trs_release_time").fetchall()
+    assert len(published) == len(expected) > 100
+    assert sum(row[-2] is not None for row in published) > 100
+    assert sum(row[-1] is not None for row in published) > 0
+    differing = set(published) ^ set(expected)
+    assert not differing, sorted(differing, key=str)[:6]

@@ -197,6 +197,50 @@
     {%- endfor %}
 {%- endmacro %}
 
+{# `relation` (rows per group, `partition`, and time km_seconds, as for trs_km_steps) with, for
+   each of `columns`, its running sum through each row's time (<column>_through) and its group's
+   total (<column>_total): the ranks an order statistic is read at (trs_rank_reached,
+   trs_interpolated_quantile_seconds). #}
+{% macro trs_counts_through(relation, partition, columns=['events', 'censored']) -%}
+    {%- set by = partition | join(', ') -%}
+    select
+        *
+        {%- for column in columns %},
+        sum({{ column }}) over (
+            partition by {{ by }} order by km_seconds rows between unbounded preceding and current row
+        ) as {{ column }}_through,
+        sum({{ column }}) over (partition by {{ by }}) as {{ column }}_total
+        {%- endfor %}
+    from {{ relation }}
+{%- endmacro %}
+
+{# The position of the interpolated quantile `share` among `total` values, counted from 0, in
+   DOUBLE, as DuckDB's quantile_cont takes it: (n - 1) x share. #}
+{% macro trs_quantile_position(total, share) -%}
+    (cast({{ total }} - 1 as double) * cast({{ share }} as double))
+{%- endmacro %}
+
+{# A row of trs_counts_through at which `column` reaches the lower ('floor') or upper ('ceil') of
+   the two order statistics the quantile `share` interpolates (1-based ranks floor or ceil of
+   the position, plus one): as a condition of trs_hours_reaching, the hours whose seconds the
+   quantile needs. #}
+{% macro trs_rank_reached(column, share, side) -%}
+    {{ column }} > 0 and {{ column }}_through >= {{ side }}({{ trs_quantile_position(column ~ '_total', share) }}) + 1
+{%- endmacro %}
+
+{# The interpolated quantile `share` of a group's times, each counted `column` times (an aggregate
+   over one group's trs_counts_through rows, per second wherever the two order statistics lie):
+   lo x (1 - d) + hi x d in DOUBLE, d the fraction of the position, the same value as DuckDB's
+   quantile_cont over the declarations (and exact_quantile on Spark). NULL without a count. #}
+{% macro trs_interpolated_quantile_seconds(column, share) -%}
+    {%- set position = trs_quantile_position('max(' ~ column ~ '_total)', share) -%}
+    {%- set fraction = '(' ~ position ~ ' - floor(' ~ position ~ '))' -%}
+    case when max({{ column }}_total) > 0 then
+        cast(min(case when {{ trs_rank_reached(column, share, 'floor') }} then km_seconds end) as double) * (1 - {{ fraction }})
+        + cast(min(case when {{ trs_rank_reached(column, share, 'ceil') }} then km_seconds end) as double) * {{ fraction }}
+    end
+{%- endmacro %}
+
 {# Per group (`partition`) of `steps` (trs_km_steps over trs_km_row_hours rows), the hour of the
    first row meeting each of `conditions` (SQL on a step row): the hours whose seconds a
    quantile needs. A row per group and condition met (the same hour may come twice). One pass

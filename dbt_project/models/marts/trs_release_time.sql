@@ -23,6 +23,8 @@
 {%- set targets_version = reference_fingerprint(
     ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
 ) %}
+{#- The released-only percentiles: median_hours, p90_hours, p95_hours. #}
+{%- set released_shares = [0.5, 0.9, 0.95] %}
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
                       'customs_office'] %}
 
@@ -34,29 +36,32 @@ in_periods as {{ inlined_cte() }} (
     {{ trs_period_rows('declarations', censoring=true, reference=targets_version) }}
 ),
 
--- Counts, sums and extremes per finest group, then added up per group of the grouping sets:
--- five grouping sets over every declaration cost more than the percentiles. Percentiles are not
--- additive, so they are computed from the declarations (quantiles).
-finest as (
-    select
-        {{ group_keys | join(',\n        ') }},
+-- Counts, sums and extremes, and the Kaplan-Meier counts, per period, finest group and hour (per
+-- second in the hours holding a censored declaration; the declarations without a time in a row of
+-- their own): one pass over the declarations for both (macros/trs_km.sql, trs_km_row_hours).
+-- Counts and integer sums are then added up per group of the grouping sets: five grouping sets
+-- over every declaration cost more than the percentiles. Percentiles are not additive: they are
+-- read from the Kaplan-Meier rows below, which count every declaration.
+cells as (
+    {%- set cell_aggregates %}
         count(*) as declarations,
-        {{ trs_seconds_sums('release_seconds') }},
-        min(release_seconds) as min_seconds,
-        max(release_seconds) as max_seconds,
-        count(*) filter (where release_seconds <= 24 * 3600) as within_24h,
-        count(*) filter (where release_seconds <= 48 * 3600) as within_48h,
-        count(*) filter (where is_outlier) as outliers,
-        count(*) filter (where outcome = 'still_waiting') as still_waiting,
-        count(*) filter (where outcome = 'release_not_logged') as release_not_logged,
-        count(target_hours) as with_target,
-        min(target_hours) as min_target_hours,
-        max(target_hours) as max_target_hours,
-        count(is_within_target) as released_with_target,
-        count(*) filter (where is_within_target) as within_target,
-        max(_refreshed_at) as source_refreshed_at
-    from in_periods
-    group by {{ group_keys | join(', ') }}
+        {{ trs_seconds_sums('r.release_seconds') }},
+        min(r.release_seconds) as min_seconds,
+        max(r.release_seconds) as max_seconds,
+        count(*) filter (where r.release_seconds <= 24 * 3600) as within_24h,
+        count(*) filter (where r.release_seconds <= 48 * 3600) as within_48h,
+        count(*) filter (where r.is_outlier) as outliers,
+        count(*) filter (where r.outcome = 'still_waiting') as still_waiting,
+        count(*) filter (where r.outcome = 'release_not_logged') as release_not_logged,
+        count(r.target_hours) as with_target,
+        min(r.target_hours) as min_target_hours,
+        max(r.target_hours) as max_target_hours,
+        count(r.is_within_target) as released_with_target,
+        count(*) filter (where r.is_within_target) as within_target,
+        max(r._refreshed_at) as source_refreshed_at,
+        {{ trs_km_counts('r') }}
+    {%- endset %}
+    {{ trs_km_row_hours('in_periods', trs_km_cell_columns(), aggregates=cell_aggregates, timed_only=false) }}
 ),
 
 summed as (
@@ -73,46 +78,42 @@ summed as (
         min(min_target_hours) as min_target_hours,
         max(max_target_hours) as max_target_hours,
         max(source_refreshed_at) as source_refreshed_at
-    from finest
+    from cells
     group by {{ trs_grouping_sets() }}
-),
-
-quantiles as (
-    select
-        {{ trs_group_columns() }},
-        {{ exact_quantile('release_seconds', [0.5, 0.9, 0.95]) }} as quantile_seconds,
-        {{ exact_quantile('waiting_age_seconds', 0.5) }} as waiting_age_median_seconds
-    from in_periods
-    group by {{ trs_grouping_sets() }}
-),
-
-grouped as (
-    select
-        s.*,
-        q.quantile_seconds,
-        q.waiting_age_median_seconds
-    from summed as s
-    inner join quantiles as q using ({{ (group_keys + ['grouping_set']) | join(', ') }})
 ),
 
 -- Kaplan-Meier: released and censored declarations per period, finest group and hour (per
 -- second in the hours holding a censored declaration), then per group (the grouping sets); the
 -- declarations counted again per second only in the hours where a quantile is reached
--- (macros/trs_km.sql, trs_km_row_hours and trs_km_row_seconds_in_hours).
+-- (macros/trs_km.sql, trs_km_row_hours and trs_km_row_seconds_in_hours). The same rows give the
+-- released-only percentiles (released counts ranked: their order statistics' hours are opened
+-- too) and the still-waiting median age (censored counts, always per second): the exact values
+-- of quantile_cont over the declarations, without holding every value of the year.
 km_cells as (
-    {{ trs_km_cells('in_periods') }}
+    select * from cells
+    where km_seconds is not null
 ),
 
 km_hours as (
     {{ trs_km_group_hours('km_cells') }}
 ),
 
+km_hours_ranked as (
+    {{ trs_counts_through('km_hours', group_keys, ['events']) }}
+),
+
 km_hour_steps as (
-    {{ trs_km_steps('km_hours', group_keys) }}
+    {{ trs_km_steps('km_hours_ranked', group_keys) }}
 ),
 
 km_quantile_hours as (
-    {{ trs_hours_reaching('km_hour_steps', group_keys, [trs_km_reached(0.5), trs_km_reached(0.9)]) }}
+    {%- set conditions = [trs_km_reached(0.5), trs_km_reached(0.9)] %}
+    {%- for share in released_shares %}
+    {%- for side in ['floor', 'ceil'] %}
+    {%- do conditions.append(trs_rank_reached('events', share, side)) %}
+    {%- endfor %}
+    {%- endfor %}
+    {{ trs_hours_reaching('km_hour_steps', group_keys, conditions) }}
 ),
 
 km_cells_in_quantile_hours as (
@@ -131,13 +132,21 @@ km_times as (
     {{ trs_km_hours_opened('km_hours', 'km_quantile_hour_seconds', group_keys, 'km_quantile_hours') }}
 ),
 
+km_times_ranked as (
+    {{ trs_counts_through('km_times', group_keys) }}
+),
+
 km_steps as (
-    {{ trs_km_steps('km_times', group_keys) }}
+    {{ trs_km_steps('km_times_ranked', group_keys) }}
 ),
 
 km as (
     select
         {{ group_keys | join(', ') }},
+        {%- for share in released_shares %}
+        {{ trs_interpolated_quantile_seconds('events', share) }} as released_q{{ loop.index }}_seconds,
+        {%- endfor %}
+        {{ trs_interpolated_quantile_seconds('censored', 0.5) }} as waiting_age_median_seconds,
         {{ trs_km_quantile_seconds(0.5) }} as km_median_seconds,
         {{ trs_km_quantile_seconds(0.9) }} as km_p90_seconds
     from km_steps
@@ -155,9 +164,9 @@ select
     g.declarations,
     g.n_seconds as released,
     {{ trs_mean_hours() }} as mean_hours,
-    {{ trs_quantile_hours(1) }} as median_hours,
-    {{ trs_quantile_hours(2) }} as p90_hours,
-    {{ trs_quantile_hours(3) }} as p95_hours,
+    {%- for name in ['median', 'p90', 'p95'] %}
+    {{ round_double('km.released_q' ~ loop.index ~ '_seconds / 3600.0', 4) }} as {{ name }}_hours,
+    {%- endfor %}
     {{ trs_stddev_hours() }} as stddev_hours,
     {{ round_double(as_double('g.min_seconds') ~ ' / 3600.0', 4) }} as min_hours,
     {{ round_double(as_double('g.max_seconds') ~ ' / 3600.0', 4) }} as max_hours,
@@ -170,11 +179,11 @@ select
     end as target_hours,
     round(g.within_target / nullif(g.released_with_target, 0), 6) as within_target_share,
     g.still_waiting,
-    {{ round_double(as_double('g.waiting_age_median_seconds') ~ ' / 3600.0', 4) }} as still_waiting_median_age_hours,
+    {{ round_double('km.waiting_age_median_seconds / 3600.0', 4) }} as still_waiting_median_age_hours,
     g.release_not_logged,
     {{ round_double(as_double('km.km_median_seconds') ~ ' / 3600.0', 4) }} as km_median_hours,
     {{ round_double(as_double('km.km_p90_seconds') ~ ' / 3600.0', 4) }} as km_p90_hours,
     {{ targets_version }} as reference_version,
     g.source_refreshed_at
-from grouped as g
+from summed as g
 left join km using ({{ group_keys | join(', ') }})

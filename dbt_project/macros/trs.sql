@@ -135,15 +135,50 @@
    it, before any filter, so a night would read the whole history; read once, the filter on the
    periods' dates reaches the table's scan. #}
 {% macro trs_period_rows(relation, censoring=false, reference=none) -%}
-    {%- set incremental = trs_incremental(reference) -%}
-    {%- if incremental -%}
-    {%- set changed_months = trs_changed_month_list(censoring) -%}
-    {%- endif %}
+    {{ trs_rows_in_months(relation, trs_recomputed_months(censoring, reference)) }}
+{%- endmacro %}
+
+{# The months this build of a TRS mart recomputes, as trs_period_rows takes them: none on a full
+   build (every period), else the sorted list of trs_changed_month_list. #}
+{% macro trs_recomputed_months(censoring=false, reference=none) -%}
+    {{ return(trs_changed_month_list(censoring) if trs_incremental(reference) else none) }}
+{%- endmacro %}
+
+{# The rows of `relation` in their periods (rows_in_their_periods): on a full build (`months`
+   none) every period, else the months of `months` and their years. #}
+{% macro trs_rows_in_months(relation, months) -%}
     {{ rows_in_their_periods(relation) }}
-    {% if incremental -%}
-    where {{ trs_in_periods('r.reference_date', changed_months, 'year') }}
-        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', changed_months, 'month') }})
+    {% if months is not none -%}
+    where {{ trs_in_periods('r.reference_date', months, 'year') }}
+        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', months, 'month') }})
     {%- endif %}
+{%- endmacro %}
+
+{# The rows of `cells` (int_trs_period_cells, one per period, cell and time) of the periods of
+   `months`, as trs_rows_in_months places declarations: all on a full build (`months` none). #}
+{% macro trs_cells_in_months(cells, months) -%}
+    select * from {{ cells }}
+    {%- if months is not none %}
+    where (period_type = 'month' and period_start in ({{ trs_date_literals(months) }}))
+        or (period_type = 'year' and period_start in ({{ trs_date_literals(trs_years_of(months)) }}))
+    {%- endif %}
+{%- endmacro %}
+
+{# The first days of the years of `months` (dates 'YYYY-MM-DD'), each once. #}
+{% macro trs_years_of(months) -%}
+    {%- set years = [] -%}
+    {%- for month in months -%}
+        {%- set year = month[:4] ~ '-01-01' -%}
+        {%- if year not in years %}{% do years.append(year) %}{% endif -%}
+    {%- endfor -%}
+    {{ return(years) }}
+{%- endmacro %}
+
+{# Dates ('YYYY-MM-DD') as SQL date literals separated by commas; none gives a NULL, which no
+   date equals. #}
+{% macro trs_date_literals(dates) -%}
+    {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor -%}
+    {%- if not dates %}cast(null as date){% endif -%}
 {%- endmacro %}
 
 {# Every row of `relation` twice, as `r`: in its month and in its year (period_type and

@@ -22,6 +22,7 @@
     'green_channel': "case when channel = 'unknown' then null else channel = 'green' end",
     'no_oga_permit': 'not is_oga_required',
 } %}
+{%- set recomputed_months = trs_recomputed_months(censoring=true) %}
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode'] %}
 {%- set side_keys = group_keys + ['comparison', 'side'] %}
 {%- set feature_columns = [] %}
@@ -40,7 +41,6 @@
         sum(events) over (partition by {{ side_keys | join(', ') }}) as released_total
 {%- endset %}
 
--- Only the columns used: in_periods is read three times, so DuckDB materializes it.
 with declarations as (
     select
         {%- for name, expression in features.items() %}
@@ -55,15 +55,37 @@ with declarations as (
     from {{ ref('int_trs_release_outcomes') }}
 ),
 
-in_periods as {{ inlined_cte() }} (
-    {{ trs_period_rows('declarations', censoring=true) }}
+in_periods as (
+    {{ trs_rows_in_months('declarations', recomputed_months) }}
 ),
 
 -- Declarations per period, type, mode, feature combination and hour (per second in the hours of
--- a period holding a censored declaration; macros/trs_km.sql, trs_km_row_hours): the
--- comparisons below regroup these few rows instead of the declarations.
+-- a period holding a censored declaration), regrouped from int_trs_period_cells: the comparisons
+-- below regroup these few rows instead of the declarations.
 cell_hours as (
-    {{ trs_km_row_hours('in_periods', cell_columns, cell_aggregates, timed_only=false) }}
+    select
+        period_type,
+        period_start,
+        declaration_type,
+        transport_mode,
+        {%- for name, expression in features.items() %}
+        {{ expression }} as has_{{ name }},
+        {%- endfor %}
+        km_seconds,
+        cast(sum(declarations) as bigint) as declarations,
+        sum(events) as events,
+        sum(censored) as censored,
+        max(source_refreshed_at) as source_refreshed_at
+    from ({{ trs_cells_in_months(ref('int_trs_period_cells'), recomputed_months) }}) as cells
+    group by
+        period_type,
+        period_start,
+        declaration_type,
+        transport_mode,
+        {%- for expression in features.values() %}
+        {{ expression }},
+        {%- endfor %}
+        km_seconds
 ),
 
 -- The comparisons, each a cohort against a baseline.
@@ -128,7 +150,7 @@ side_hours as (
         comparison,
         side,
         km_seconds,
-        sum(declarations) as declarations,
+        cast(sum(declarations) as bigint) as declarations,
         sum(events) as events,
         sum(censored) as censored,
         max(source_refreshed_at) as source_refreshed_at

@@ -17,24 +17,12 @@
                       'customs_office'] %}
 {%- set marks = var('trs_curve_hours') %}
 
-with declarations as (
-    select * from {{ ref('int_trs_release_outcomes') }}
-),
-
-in_periods as {{ inlined_cte(on_incremental=true) }} (
-    {{ trs_period_rows('declarations', censoring=true) }}
-),
-
--- Kaplan-Meier: released and censored declarations per period, finest group and hour (per
--- second in the hours holding a censored declaration), then per group (the grouping sets)
--- (macros/trs_km.sql, trs_km_row_hours): every mark is an hour's end, and the survival after an
--- hour is the survival at its last second. The declarations without a time are a row per finest
--- group with a NULL time (neither released nor censored), so the groups' counts add up from these
--- rows, not from the declarations again.
-km_cells as (
-    {{ trs_km_row_hours('in_periods', trs_km_cell_columns(), trs_km_counts('r') ~ ',
-        count(*) as declarations,
-        max(r._refreshed_at) as source_refreshed_at', timed_only=false) }}
+-- The declarations counted per period, cell and time (int_trs_period_cells: per hour, per second in
+-- the hours holding a censored declaration; a row of NULL time for those without one) for the
+-- periods this build recomputes, then per group (the grouping sets; macros/trs_km.sql): every
+-- mark is an hour's end, and the survival after an hour is the survival at its last second.
+with km_cells as (
+    {{ trs_cells_in_months(ref('int_trs_period_cells'), trs_recomputed_months(censoring=true)) }}
 ),
 
 groups as (

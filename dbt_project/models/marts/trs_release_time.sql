@@ -23,6 +23,7 @@
 {%- set targets_version = reference_fingerprint(
     ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
 ) %}
+{%- set recomputed_months = trs_recomputed_months(censoring=true, reference=targets_version) %}
 {#- The released-only percentiles: median_hours, p90_hours, p95_hours. #}
 {%- set released_shares = [0.5, 0.9, 0.95] %}
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
@@ -32,36 +33,17 @@ with declarations as (
     select * from {{ ref('int_trs_release_outcomes') }}
 ),
 
-in_periods as {{ inlined_cte() }} (
-    {{ trs_period_rows('declarations', censoring=true, reference=targets_version) }}
+in_periods as (
+    {{ trs_rows_in_months('declarations', recomputed_months) }}
 ),
 
--- Counts, sums and extremes, and the Kaplan-Meier counts, per period, finest group and hour (per
--- second in the hours holding a censored declaration; the declarations without a time in a row of
--- their own): one pass over the declarations for both (macros/trs_km.sql, trs_km_row_hours).
--- Counts and integer sums are then added up per group of the grouping sets: five grouping sets
--- over every declaration cost more than the percentiles. Percentiles are not additive: they are
--- read from the Kaplan-Meier rows below, which count every declaration.
+-- The declarations counted per period, cell and time (int_trs_period_cells, for the periods this
+-- build recomputes): counts and integer sums are added up per group of the grouping sets, and the
+-- Kaplan-Meier rows below are regrouped from them. Percentiles are not additive: they are read
+-- from the Kaplan-Meier rows, which count every declaration, and the seconds of only the hours
+-- where an order statistic lies, read again from the declarations.
 cells as (
-    {%- set cell_aggregates %}
-        count(*) as declarations,
-        {{ trs_seconds_sums('r.release_seconds') }},
-        min(r.release_seconds) as min_seconds,
-        max(r.release_seconds) as max_seconds,
-        count(*) filter (where r.release_seconds <= 24 * 3600) as within_24h,
-        count(*) filter (where r.release_seconds <= 48 * 3600) as within_48h,
-        count(*) filter (where r.is_outlier) as outliers,
-        count(*) filter (where r.outcome = 'still_waiting') as still_waiting,
-        count(*) filter (where r.outcome = 'release_not_logged') as release_not_logged,
-        count(r.target_hours) as with_target,
-        min(r.target_hours) as min_target_hours,
-        max(r.target_hours) as max_target_hours,
-        count(r.is_within_target) as released_with_target,
-        count(*) filter (where r.is_within_target) as within_target,
-        max(r._refreshed_at) as source_refreshed_at,
-        {{ trs_km_counts('r') }}
-    {%- endset %}
-    {{ trs_km_row_hours('in_periods', trs_km_cell_columns(), aggregates=cell_aggregates, timed_only=false) }}
+    {{ trs_cells_in_months(ref('int_trs_period_cells'), recomputed_months) }}
 ),
 
 summed as (

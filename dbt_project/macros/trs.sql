@@ -154,14 +154,77 @@
     {%- endif %}
 {%- endmacro %}
 
+{# The cells of int_trs_period_cells: a finest TRS group with the cohort features, in its period. #}
+{% macro trs_period_cell_columns() -%}
+    {{ return(trs_km_cell_columns() + ['is_aeo', 'is_pre_arrival', 'is_oga_required']) }}
+{%- endmacro %}
+
+{# int_trs_period_cells' rows from `relation` (declarations of int_trs_release_outcomes in their
+   periods, trs_period_rows): per period, cell and Kaplan-Meier time (trs_km_row_hours, the
+   declarations without a time in a row of their own), the counts, exact integer sums and
+   extremes the TRS marts add up. #}
+{% macro trs_period_cell_rows(relation) -%}
+    {%- set aggregates %}
+        count(*) as declarations,
+        {{ trs_seconds_sums('r.release_seconds') }},
+        min(r.release_seconds) as min_seconds,
+        max(r.release_seconds) as max_seconds,
+        count(*) filter (where r.release_seconds <= 24 * 3600) as within_24h,
+        count(*) filter (where r.release_seconds <= 48 * 3600) as within_48h,
+        count(*) filter (where r.is_outlier) as outliers,
+        count(*) filter (where r.outcome = 'still_waiting') as still_waiting,
+        count(*) filter (where r.outcome = 'release_not_logged') as release_not_logged,
+        count(r.target_hours) as with_target,
+        min(r.target_hours) as min_target_hours,
+        max(r.target_hours) as max_target_hours,
+        count(r.is_within_target) as released_with_target,
+        count(*) filter (where r.is_within_target) as within_target,
+        {{ trs_km_counts('r') }},
+        max(r._refreshed_at) as source_refreshed_at
+    {%- endset %}
+    {{ trs_km_row_hours(relation, trs_period_cell_columns(), aggregates=aggregates, timed_only=false) }}
+{%- endmacro %}
+
+{# Whether the censoring-aware TRS marts read their cells from int_trs_period_cells (always in a
+   build) or count them from their own period rows with trs_period_cell_rows, the same macro as
+   the model: the marts' dbt unit tests, which give declarations, override it to false. #}
+{% macro trs_cells_from_model() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
 {# The rows of `cells` (int_trs_period_cells, one per period, cell and time) of the periods of
    `months`, as trs_rows_in_months places declarations: all on a full build (`months` none). #}
 {% macro trs_cells_in_months(cells, months) -%}
     select * from {{ cells }}
     {%- if months is not none %}
-    where (period_type = 'month' and period_start in ({{ trs_date_literals(months) }}))
-        or (period_type = 'year' and period_start in ({{ trs_date_literals(trs_years_of(months)) }}))
+    where {{ trs_periods_of_months(months) }}
     {%- endif %}
+{%- endmacro %}
+
+{# A condition on a relation's period_type and period_start: one of the months of `months` or
+   one of their years. #}
+{% macro trs_periods_of_months(months) -%}
+    (period_type = 'month' and period_start in ({{ trs_date_literals(months) }}))
+        or (period_type = 'year' and period_start in ({{ trs_date_literals(trs_years_of(months)) }}))
+{%- endmacro %}
+
+{# The pre-hook of a model of rows per period and more than one key besides (int_trs_period_cells):
+   on an incremental build, its rows of the periods it computes again (trs_recomputed_months),
+   deleted before the new ones are appended; delete+insert on the period alone would join every
+   old row of a period to every new one. #}
+{% macro trs_delete_recomputed_periods(censoring=false, reference=none) -%}
+    {%- if is_incremental() -%}
+    {%- set months = trs_recomputed_months(censoring, reference) -%}
+    delete from {{ this }}
+    {%- if months is not none %} where {{ trs_periods_of_months(months) }}{% endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The fingerprint of trs_targets (reference_fingerprint) that the marts applying it store. #}
+{% macro trs_targets_version() -%}
+    {{ return(reference_fingerprint(
+        ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
+    )) }}
 {%- endmacro %}
 
 {# The first days of the years of `months` (dates 'YYYY-MM-DD'), each once. #}

@@ -1,8 +1,8 @@
 {{
     config(
         materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
-        unique_key=['period_type', 'period_start'],
+        incremental_strategy='append',
+        pre_hook="{{ trs_delete_recomputed_periods(censoring=true, reference=trs_targets_version()) }}",
         on_schema_change='fail'
     )
 }}
@@ -17,16 +17,27 @@
 -- so any regrouping adds up to what the declarations give.
 -- Incremental like trs_release_time: the months and years that received changed declarations,
 -- or whose cargo still waiting the moving data horizon re-ages, and every period when trs_targets
--- changed (reference_version); their old rows are replaced whole.
+-- changed (reference_version); their old rows are deleted first (the pre-hook), then the new
+-- ones appended.
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
-{%- set targets_version = reference_fingerprint(
-    ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
-) %}
-{%- set cell_columns = trs_km_cell_columns() + ['is_aeo', 'is_pre_arrival', 'is_oga_required'] %}
+{%- set targets_version = trs_targets_version() %}
 
+-- Only the columns used: in_periods is read twice (the times, and the hours holding a censored
+-- declaration), so DuckDB materializes it on a night.
 with declarations as (
-    select * from {{ ref('int_trs_release_outcomes') }}
+    select
+        reference_date,
+        {{ trs_period_cell_columns()[2:] | join(',\n        ') }},
+        outcome,
+        release_seconds,
+        km_seconds,
+        is_km_event,
+        is_outlier,
+        target_hours,
+        is_within_target,
+        _refreshed_at
+    from {{ ref('int_trs_release_outcomes') }}
 ),
 
 in_periods as {{ inlined_cte() }} (
@@ -34,25 +45,7 @@ in_periods as {{ inlined_cte() }} (
 ),
 
 cells as (
-    {%- set cell_aggregates %}
-        count(*) as declarations,
-        {{ trs_seconds_sums('r.release_seconds') }},
-        min(r.release_seconds) as min_seconds,
-        max(r.release_seconds) as max_seconds,
-        count(*) filter (where r.release_seconds <= 24 * 3600) as within_24h,
-        count(*) filter (where r.release_seconds <= 48 * 3600) as within_48h,
-        count(*) filter (where r.is_outlier) as outliers,
-        count(*) filter (where r.outcome = 'still_waiting') as still_waiting,
-        count(*) filter (where r.outcome = 'release_not_logged') as release_not_logged,
-        count(r.target_hours) as with_target,
-        min(r.target_hours) as min_target_hours,
-        max(r.target_hours) as max_target_hours,
-        count(r.is_within_target) as released_with_target,
-        count(*) filter (where r.is_within_target) as within_target,
-        {{ trs_km_counts('r') }},
-        max(r._refreshed_at) as source_refreshed_at
-    {%- endset %}
-    {{ trs_km_row_hours('in_periods', cell_columns, aggregates=cell_aggregates, timed_only=false) }}
+    {{ trs_period_cell_rows('in_periods') }}
 )
 
 select

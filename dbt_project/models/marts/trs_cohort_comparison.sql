@@ -63,6 +63,7 @@ in_periods as (
 -- a period holding a censored declaration), regrouped from int_trs_period_cells: the comparisons
 -- below regroup these few rows instead of the declarations.
 cell_hours as (
+    {%- if trs_cells_from_model() %}
     select
         period_type,
         period_start,
@@ -86,6 +87,9 @@ cell_hours as (
         {{ expression }},
         {%- endfor %}
         km_seconds
+    {%- else %}
+    {{ trs_km_row_hours('in_periods', cell_columns, cell_aggregates, timed_only=false) }}
+    {%- endif %}
 ),
 
 -- The comparisons, each a cohort against a baseline.

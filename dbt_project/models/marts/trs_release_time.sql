@@ -20,9 +20,7 @@
 -- noqa: disable=PRS
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
-{%- set targets_version = reference_fingerprint(
-    ref('trs_targets'), ['transport_mode', 'declaration_type', 'target_hours', 'valid_from', 'valid_to']
-) %}
+{%- set targets_version = trs_targets_version() %}
 {%- set recomputed_months = trs_recomputed_months(censoring=true, reference=targets_version) %}
 {#- The released-only percentiles: median_hours, p90_hours, p95_hours. #}
 {%- set released_shares = [0.5, 0.9, 0.95] %}
@@ -43,7 +41,11 @@ in_periods as (
 -- from the Kaplan-Meier rows, which count every declaration, and the seconds of only the hours
 -- where an order statistic lies, read again from the declarations.
 cells as (
+    {%- if trs_cells_from_model() %}
     {{ trs_cells_in_months(ref('int_trs_period_cells'), recomputed_months) }}
+    {%- else %}
+    {{ trs_period_cell_rows('in_periods') }}
+    {%- endif %}
 ),
 
 summed as (

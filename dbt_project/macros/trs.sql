@@ -73,20 +73,13 @@
     ]) }}
 {%- endmacro %}
 
-{# The Kaplan-Meier counts of `relation` (declarations in their periods, trs_period_rows) per
-   period, finest group (type, mode, channel, office) and hour, or second in the hours of a
-   period that hold a censored declaration: released (events) and still waiting (censored, at
-   their age). macros/trs_km.sql, trs_km_row_hours. #}
-{% macro trs_km_cells(relation) -%}
-    {{ trs_km_row_hours(relation, trs_km_cell_columns()) }}
-{%- endmacro %}
-
+{# The finest TRS group in its period: type, mode, channel, office. #}
 {% macro trs_km_cell_columns() -%}
     {{ return(['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office']) }}
 {%- endmacro %}
 
-{# The TRS groups' Kaplan-Meier rows per hour (or second, as trs_km_cells) from trs_km_cells,
-   regrouped into the TRS grouping sets. #}
+{# The TRS groups' Kaplan-Meier rows per hour (or second in the hours holding a censored
+   declaration) from timed cells (trs_period_cell_rows), regrouped into the TRS grouping sets. #}
 {% macro trs_km_group_hours(cells) -%}
     select
         {{ trs_group_columns() }},
@@ -308,11 +301,7 @@
    prune by (both ends: a night reads its base year's rows, the year before the others); no
    months, no rows. #}
 {% macro trs_in_periods(column, months, part) -%}
-    {%- set starts = [] -%}
-    {%- for month in months -%}
-        {%- set start = month if part == 'month' else month[:4] ~ '-01-01' -%}
-        {%- if start not in starts %}{% do starts.append(start) %}{% endif -%}
-    {%- endfor -%}
+    {%- set starts = months | unique | list if part == 'month' else trs_years_of(months) -%}
     {%- if starts -%}
     {%- set last = starts | max -%}
     {%- set year, month = last[:4] | int, last[5:7] | int -%}
@@ -322,9 +311,7 @@
     {%- set end = '%04d-%02d-01' | format(year, month + 1) -%}
     {%- endif -%}
     {{ column }} >= cast('{{ starts | min }}' as date) and {{ column }} < cast('{{ end }}' as date)
-        and date_trunc('{{ part }}', {{ column }}) in (
-            {%- for start in starts %}cast('{{ start }}' as date){{ ', ' if not loop.last }}{% endfor -%}
-        )
+        and date_trunc('{{ part }}', {{ column }}) in ({{ trs_date_literals(starts) }})
     {%- else -%}
     1 = 0
     {%- endif -%}

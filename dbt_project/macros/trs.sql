@@ -152,30 +152,77 @@
     {{ return(trs_km_cell_columns() + ['is_aeo', 'is_pre_arrival', 'is_oga_required']) }}
 {%- endmacro %}
 
+{# The measures of int_trs_period_cells, in its column order: each column's aggregate over
+   declarations `r`, and the aggregate that adds up rows of it (a year's from its months'). #}
+{% macro trs_period_cell_measures() -%}
+    {{ return([
+        ('declarations', 'count(*)', 'sum'),
+        ('n_seconds', 'count(r.release_seconds)', 'sum'),
+        ('sum_seconds', 'sum(r.release_seconds)', 'sum'),
+        ('sum_squared_seconds', 'sum(cast(r.release_seconds as ' ~ big_integer_type() ~ ') * r.release_seconds)', 'sum'),
+        ('min_seconds', 'min(r.release_seconds)', 'min'),
+        ('max_seconds', 'max(r.release_seconds)', 'max'),
+        ('within_24h', 'count(*) filter (where r.release_seconds <= 24 * 3600)', 'sum'),
+        ('within_48h', 'count(*) filter (where r.release_seconds <= 48 * 3600)', 'sum'),
+        ('outliers', 'count(*) filter (where r.is_outlier)', 'sum'),
+        ('still_waiting', "count(*) filter (where r.outcome = 'still_waiting')", 'sum'),
+        ('release_not_logged', "count(*) filter (where r.outcome = 'release_not_logged')", 'sum'),
+        ('with_target', 'count(r.target_hours)', 'sum'),
+        ('min_target_hours', 'min(r.target_hours)', 'min'),
+        ('max_target_hours', 'max(r.target_hours)', 'max'),
+        ('released_with_target', 'count(r.is_within_target)', 'sum'),
+        ('within_target', 'count(*) filter (where r.is_within_target)', 'sum'),
+        ('events', 'sum(case when r.is_km_event then 1 else 0 end)', 'sum'),
+        ('censored', 'sum(case when r.km_seconds is not null and not r.is_km_event then 1 else 0 end)', 'sum'),
+        ('source_refreshed_at', 'max(r._refreshed_at)', 'max'),
+        ('events_refreshed_at', 'max(case when r.is_km_event then r._refreshed_at end)', 'max'),
+    ]) }}
+{%- endmacro %}
+
 {# int_trs_period_cells' rows from `relation` (declarations of int_trs_release_outcomes in their
-   periods, trs_period_rows): per period, cell and Kaplan-Meier time (trs_km_row_hours, the
-   declarations without a time in a row of their own), the counts, exact integer sums and
-   extremes the TRS marts add up. #}
+   periods): per period, cell and Kaplan-Meier time (trs_km_row_hours, the declarations without
+   a time in a row of their own), the counts, exact integer sums and extremes the TRS marts add
+   up (trs_period_cell_measures). #}
 {% macro trs_period_cell_rows(relation) -%}
-    {%- set aggregates %}
-        count(*) as declarations,
-        {{ trs_seconds_sums('r.release_seconds') }},
-        min(r.release_seconds) as min_seconds,
-        max(r.release_seconds) as max_seconds,
-        count(*) filter (where r.release_seconds <= 24 * 3600) as within_24h,
-        count(*) filter (where r.release_seconds <= 48 * 3600) as within_48h,
-        count(*) filter (where r.is_outlier) as outliers,
-        count(*) filter (where r.outcome = 'still_waiting') as still_waiting,
-        count(*) filter (where r.outcome = 'release_not_logged') as release_not_logged,
-        count(r.target_hours) as with_target,
-        min(r.target_hours) as min_target_hours,
-        max(r.target_hours) as max_target_hours,
-        count(r.is_within_target) as released_with_target,
-        count(*) filter (where r.is_within_target) as within_target,
-        {{ trs_km_counts('r') }},
-        max(r._refreshed_at) as source_refreshed_at
-    {%- endset %}
-    {{ trs_km_row_hours(relation, trs_period_cell_columns(), aggregates=aggregates, timed_only=false) }}
+    {%- set aggregates = [] -%}
+    {%- for name, aggregate, regroup in trs_period_cell_measures() -%}
+        {%- do aggregates.append(aggregate ~ ' as ' ~ name) -%}
+    {%- endfor -%}
+    {{ trs_km_row_hours(relation, trs_period_cell_columns(), aggregates=aggregates | join(',\n        '), timed_only=false) }}
+{%- endmacro %}
+
+{# The hours of each year holding a censored declaration (cargo still waiting), from the rows of
+   int_trs_period_cells `months` (every month of the years wanted): the hours a year keeps per
+   second (trs_km_row_hours). #}
+{% macro trs_censored_year_hours(months) -%}
+    select distinct
+        cast(date_trunc('year', period_start) as date) as period_start,
+        {{ trs_km_hour('km_seconds') }} as km_hour
+    from {{ months }}
+    where censored > 0
+{%- endmacro %}
+
+{# The rows of int_trs_period_cells `months` added up per year, cell and time, outside the hours
+   of `censored_hours` (trs_censored_year_hours): a year's rows there, per hour, are its months'.
+   In those hours a month keeps the seconds of its own censored hours only, so the year's rows
+   there are counted from its declarations (trs_period_cell_rows). Counts stay BIGINT. #}
+{% macro trs_year_cells_from_months(months, censored_hours) -%}
+    {%- set cells = trs_period_cell_columns()[2:] -%}
+    {%- set year_start = "cast(date_trunc('year', m.period_start) as date)" -%}
+    select
+        'year' as period_type,
+        {{ year_start }} as period_start,
+        {%- for column in cells %}
+        m.{{ column }},
+        {%- endfor %}
+        m.km_seconds
+        {%- for name, aggregate, regroup in trs_period_cell_measures() %},
+        {{ 'cast(sum(m.' ~ name ~ ') as bigint)' if aggregate.startswith('count') else regroup ~ '(m.' ~ name ~ ')' }} as {{ name }}
+        {%- endfor %}
+    from {{ months }} as m
+    {{ anti_join() }} {{ censored_hours }} as h
+        on {{ year_start }} = h.period_start and {{ trs_km_hour('m.km_seconds') }} = h.km_hour
+    group by {{ year_start }}, m.{{ cells | join(', m.') }}, m.km_seconds
 {%- endmacro %}
 
 {# Whether the censoring-aware TRS marts read their cells from int_trs_period_cells (always in a

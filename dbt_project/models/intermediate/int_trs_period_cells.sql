@@ -15,20 +15,25 @@
 -- hours of a period holding a censored declaration, with one row of NULL time for the
 -- declarations without one (macros/trs_km.sql, trs_km_row_hours). The sums are exact integers,
 -- so any regrouping adds up to what the declarations give.
--- Incremental like trs_release_time: the months and years that received changed declarations,
--- or whose cargo still waiting the moving data horizon re-ages, and every period when trs_targets
--- changed (reference_version); their old rows are deleted first (the pre-hook), then the new
--- ones appended.
+-- A year's rows are its months' added up (trs_year_cells_from_months), so a night counts only the
+-- declarations of the months it recomputes and reads the year's other months from this table;
+-- only in the hours of a year holding a censored declaration are the year's declarations counted
+-- again, per second.
+-- Incremental like trs_release_time: the months that received changed declarations, or whose
+-- cargo still waiting the moving data horizon re-ages, with their years, and every period when
+-- trs_targets changed (reference_version); their old rows are deleted first (the pre-hook), then
+-- the new ones appended.
 -- The incremental filter reads the milestones (trs_changed_months):
 -- depends_on: {{ ref('int_declaration_milestones') }}
 {%- set targets_version = trs_targets_version() %}
+{%- set months = trs_recomputed_months(censoring=true, reference=targets_version) %}
+{%- set cell_columns = trs_period_cell_columns() %}
 
--- Only the columns used: in_periods is read twice (the times, and the hours holding a censored
--- declaration), so DuckDB materializes it on a night.
-with declarations as (
+-- Inlined: read by the months and by the censored hours, each with its own filter.
+with declarations as {{ inlined_cte(on_incremental=true) }} (
     select
         reference_date,
-        {{ trs_period_cell_columns()[2:] | join(',\n        ') }},
+        {{ cell_columns[2:] | join(',\n        ') }},
         outcome,
         release_seconds,
         km_seconds,
@@ -40,12 +45,57 @@ with declarations as (
     from {{ ref('int_trs_release_outcomes') }}
 ),
 
-in_periods as {{ inlined_cte() }} (
-    {{ trs_period_rows('declarations', censoring=true, reference=targets_version) }}
+-- The declarations of the months computed (every month on a full build). Read twice (the times,
+-- and the hours holding a censored declaration), so DuckDB materializes it on a night.
+in_months as {{ inlined_cte() }} (
+    select
+        'month' as period_type,
+        cast(date_trunc('month', reference_date) as date) as period_start,
+        *
+    from declarations
+    {%- if months is not none %}
+    where {{ trs_in_periods('reference_date', months, 'month') }}
+    {%- endif %}
+),
+
+month_cells as (
+    {{ trs_period_cell_rows('in_months') }}
+),
+
+-- Every month of the years computed: those just counted and, on a night, the others of their
+-- years as this table holds them (the pre-hook deleted the recomputed ones).
+year_months as (
+    select * from month_cells
+    {%- if months is not none %}
+    union all
+    select {{ (cell_columns + ['km_seconds'] + trs_period_cell_measures() | map(attribute=0) | list) | join(', ') }}
+    from {{ this }}
+    where period_type = 'month' and {{ trs_in_periods('period_start', months, 'year') }}
+    {%- endif %}
+),
+
+censored_hours as (
+    {{ trs_censored_year_hours('year_months') }}
+),
+
+-- The years' declarations in those hours, counted per second. Read twice, like in_months.
+in_censored_hours as (
+    select
+        'year' as period_type,
+        cast(date_trunc('year', d.reference_date) as date) as period_start,
+        d.*
+    from declarations as d
+    {{ semi_join() }} censored_hours as h
+        on cast(date_trunc('year', d.reference_date) as date) = h.period_start
+            and {{ trs_km_hour('d.km_seconds') }} = h.km_hour
 ),
 
 cells as (
-    {{ trs_period_cell_rows('in_periods') }}
+    select * from month_cells
+    union all
+    {{ trs_year_cells_from_months('year_months', 'censored_hours') }}
+    union all
+    {{ trs_period_cell_rows('in_censored_hours') }}
 )
 
 select

@@ -42,81 +42,70 @@
 {%- endfor %}
 {%- endif %}
 
-with released as (
-    select
-        cast(year(reference_date) as integer) as year,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        release_seconds,
-        _refreshed_at
-    from {{ ref('int_trs_release_outcomes') }}
-    where
-        outcome = 'released'
-        {%- if is_incremental() %}
-        and {{ trs_in_years('reference_date', computed_years) }}
-        {%- endif %}
-),
-{%- if is_incremental() %}
+{%- set cell_years = computed_years + base_only_years if is_incremental() else none %}
 
--- The base years not computed again (each the year before a computed one): only their cells'
--- counts are read here, their medians are this mart's own rows (their data did not change).
-base_released as (
+-- Each year's rows of int_trs_period_cells (its declarations per cell and release time): the
+-- computed years' and their base years'. A dbt unit test, which gives declarations, counts them
+-- with the model's macro (trs_cells_from_model).
+with
+{%- if not trs_cells_from_model() %}
+declarations_in_years as (
     select
-        cast(year(reference_date) as integer) as year,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office
+        'year' as period_type,
+        cast(date_trunc('year', reference_date) as date) as period_start,
+        *
     from {{ ref('int_trs_release_outcomes') }}
-    where outcome = 'released' and {{ trs_in_years('reference_date', base_only_years) }}
 ),
 {%- endif %}
 
--- Released declarations per finest cell and second, counted once for the grouping levels.
-finest as (
-    select
-        year,
-        declaration_type,
-        transport_mode,
-        channel,
-        customs_office,
-        release_seconds,
-        count(*) as n,
-        max(_refreshed_at) as source_refreshed_at
-    from released
-    group by year, declaration_type, transport_mode, channel, customs_office, release_seconds
-),
-
--- Released declarations per finest cell: the computed years' from their histogram, a base
--- year's from its rows.
-finest_cells as (
-    select year, declaration_type, transport_mode, channel, customs_office, sum(n) as n
-    from finest
-    group by year, declaration_type, transport_mode, channel, customs_office
-    {%- if is_incremental() %}
-    union all
-    select year, declaration_type, transport_mode, channel, customs_office, count(*) as n
-    from base_released
-    group by year, declaration_type, transport_mode, channel, customs_office
+year_cells as (
+    {%- if trs_cells_from_model() %}
+    select *
+    from {{ ref('int_trs_period_cells') }}
+    where period_type = 'year'
+        {%- if cell_years is not none %}
+        and {{ trs_in_years('period_start', cell_years) }}
+        {%- endif %}
+    {%- else %}
+    {{ trs_period_cell_rows('declarations_in_years') }}
     {%- endif %}
 ),
 
--- Released declarations per finest cell and hour, the hour's last second as its time: the
--- medians' first pass reads these, not the seconds.
-finest_hours as (
+-- Released declarations per finest cell.
+finest_cells as (
     select
-        year,
+        cast(year(period_start) as integer) as year,
         declaration_type,
         transport_mode,
         channel,
         customs_office,
-        {{ trs_km_hour('release_seconds') }} * 3600 as release_seconds,
-        sum(n) as n,
-        max(source_refreshed_at) as source_refreshed_at
-    from finest
-    group by year, declaration_type, transport_mode, channel, customs_office, {{ trs_km_hour('release_seconds') }}
+        sum(events) as n
+    from year_cells
+    group by cast(year(period_start) as integer), declaration_type, transport_mode, channel, customs_office
+    having sum(events) > 0
+),
+
+-- Released declarations of the computed years per finest cell and hour, the hour's last second
+-- as its time: the medians' first pass reads these, not the seconds. The cells' rows per second
+-- (in hours holding cargo still waiting) are added up into their hour.
+finest_hours as (
+    select
+        cast(year(period_start) as integer) as year,
+        declaration_type,
+        transport_mode,
+        channel,
+        customs_office,
+        {{ trs_km_hour('km_seconds') }} * 3600 as release_seconds,
+        sum(events) as n,
+        max(events_refreshed_at) as source_refreshed_at
+    from year_cells
+    where events > 0
+        {%- if is_incremental() %}
+        and {{ trs_in_years('period_start', computed_years) }}
+        {%- endif %}
+    group by
+        cast(year(period_start) as integer), declaration_type, transport_mode, channel, customs_office,
+        {{ trs_km_hour('km_seconds') }}
 ),
 
 -- Per group and cell, for every grouping level.
@@ -174,12 +163,28 @@ median_hours as (
     ]) }}
 ),
 
--- The cells' seconds in the hours where some group's median lies.
+-- The released declarations of the computed years in the hours where some group's median lies,
+-- per finest cell and second.
 finest_in_median_hours as (
-    select f.*
-    from finest as f
+    select
+        cast(year(r.reference_date) as integer) as year,
+        r.declaration_type,
+        r.transport_mode,
+        r.channel,
+        r.customs_office,
+        r.release_seconds,
+        count(*) as n,
+        max(r._refreshed_at) as source_refreshed_at
+    from {{ ref('int_trs_release_outcomes') }} as r
     {{ semi_join() }} (select distinct year, km_hour from median_hours) as h
-        on f.year = h.year and {{ trs_km_hour('f.release_seconds') }} = h.km_hour
+        on cast(year(r.reference_date) as integer) = h.year and {{ trs_km_hour('r.release_seconds') }} = h.km_hour
+    where r.outcome = 'released'
+        {%- if is_incremental() %}
+        and {{ trs_in_years('r.reference_date', computed_years) }}
+        {%- endif %}
+    group by
+        cast(year(r.reference_date) as integer), r.declaration_type, r.transport_mode, r.channel,
+        r.customs_office, r.release_seconds
 ),
 
 weighted as (

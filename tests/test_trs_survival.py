@@ -196,3 +196,54 @@ def test_released_percentiles_equal_quantile_cont_in_every_row(world, published_
     assert sum(row[-1] is not None for row in published) > 0
     differing = set(published) ^ set(expected)
     assert not differing, sorted(differing, key=str)[:6]
+
+
+def test_segment_percentiles_equal_quantile_cont_in_every_row(world, published_world):
+    """The segment models add their counts up from int_trs_segment_cells (per group and hour) and
+    read the seconds only of the hours an order statistic lies in. Every row of trs_segment_time,
+    each segment, period and grouping set, holds the declarations, mean, median and 90th percentile
+    that DuckDB's avg and quantile_cont give over the declarations themselves, to the last digit."""
+    segments = {
+        "arrival_to_lodgement": "arrival_to_lodgement_hours",
+        "lodgement_to_acceptance": "lodgement_to_acceptance_hours",
+        "acceptance_to_release": "acceptance_to_release_hours",
+        "release_to_gate_out": "release_to_gate_out_hours",
+        "inspection": "inspection_hours",
+        "arrival_to_release": "release_hours",
+    }
+    dims = ["declaration_type", "transport_mode", "channel", "customs_office"]
+    sets = [[], dims[:1], dims[:2], dims[:3], [dims[0], dims[1], dims[3]]]
+    head = ["segment", "period_type", "period_start"]
+    grouping = ", ".join("(" + ", ".join([*head, *kept]) + ")" for kept in sets)
+    labels = ", ".join(f"CASE WHEN grouping({d}) = 1 THEN 'ALL' ELSE {d} END AS {d}" for d in dims)
+    seconds = " UNION ALL ".join(
+        f"SELECT '{name}' AS segment, {', '.join(dims)}, reference_date, CAST(round({column} * 3600) AS INTEGER) AS s "
+        f"FROM intermediate.int_declaration_milestones WHERE reference_date IS NOT NULL AND {column} IS NOT NULL"
+        for name, column in segments.items()
+    )
+    columns = ["declarations", "mean_hours", "median_hours", "p90_hours", "negative_count"]
+    warehouse = duckdb.connect(str(published_world.home.warehouse), read_only=True)
+    try:
+        expected = warehouse.execute(
+            f"""
+            WITH periods AS (
+                SELECT p.period_type, CAST(date_trunc(p.period_type, s.reference_date) AS DATE) AS period_start, s.*
+                FROM ({seconds}) AS s
+                CROSS JOIN (VALUES ('month'), ('year')) AS p(period_type)
+            )
+            SELECT {", ".join(head)}, {labels}, count(*),
+                round(sum(s) / count(s) / 3600.0, 4),
+                round(quantile_cont(s, 0.5) / 3600.0, 4), round(quantile_cont(s, 0.9) / 3600.0, 4),
+                count(*) FILTER (WHERE s < 0)
+            FROM periods
+            GROUP BY GROUPING SETS ({grouping})
+            """
+        ).fetchall()
+    finally:
+        warehouse.close()
+    keys = [*head, *dims]
+    published = world[0].execute(f"SELECT {', '.join(keys + columns)} FROM trs_segment_time").fetchall()
+    assert len(published) == len(expected) > 100
+    assert sum(row[-1] > 0 for row in published) > 0
+    differing = set(published) ^ set(expected)
+    assert not differing, sorted(differing, key=str)[:6]

@@ -199,10 +199,10 @@ def test_released_percentiles_equal_quantile_cont_in_every_row(world, published_
 
 
 def test_segment_percentiles_equal_quantile_cont_in_every_row(world, published_world):
-    """The segment models add their counts up from int_trs_segment_cells (per group and hour) and
-    read the seconds only of the hours an order statistic lies in. Every row of trs_segment_time,
-    each segment, period and grouping set, holds the declarations, mean, median and 90th percentile
-    that DuckDB's avg and quantile_cont give over the declarations themselves, to the last digit."""
+    """Every row of trs_segment_time, each segment, period and grouping set, holds the
+    declarations, mean, median, 90th percentile and negative count that a query of its own gives
+    over the milestones (mean from the integer sum, quantile_cont), to the last digit: the guard
+    for any change to how the segment models compute them."""
     segments = {
         "arrival_to_lodgement": "arrival_to_lodgement_hours",
         "lodgement_to_acceptance": "lodgement_to_acceptance_hours",

@@ -11,15 +11,22 @@
     cast(round({{ hours }} * 3600) as integer)
 {%- endmacro %}
 
-{# The exact integer aggregates of `seconds` (n_seconds, sum_seconds, sum_squared_seconds),
-   which trs_mean_hours and trs_stddev_hours turn into hours: they add up from finer groups. #}
+{# The aggregates behind mean, standard deviation and percentiles of `seconds`, which
+   trs_mean_hours, trs_stddev_hours and trs_quantile_hours turn into hours. #}
+{% macro trs_seconds_aggregates(seconds, quantiles) -%}
+    {{ trs_seconds_sums(seconds) }},
+    {{ exact_quantile(seconds, quantiles) }} as quantile_seconds
+{%- endmacro %}
+
+{# The exact integer aggregates alone (n_seconds, sum_seconds, sum_squared_seconds): they add up
+   from finer groups, as trs_release_time does. #}
 {% macro trs_seconds_sums(seconds) -%}
     count({{ seconds }}) as n_seconds,
     sum({{ seconds }}) as sum_seconds,
     sum(cast({{ seconds }} as {{ big_integer_type() }}) * {{ seconds }}) as sum_squared_seconds
 {%- endmacro %}
 
-{# Hours from trs_seconds_sums: the mean, and the sample standard deviation from exact
+{# Hours from trs_seconds_aggregates: the mean, and the sample standard deviation from exact
    integer sums, rounded to 4 decimals (0.36 s). #}
 {% macro trs_mean_hours() -%}
     {{ round_double('sum_seconds / nullif(n_seconds, 0) / 3600.0', 4) }}
@@ -38,6 +45,10 @@
     {{ spark__round_double('sqrt(cast(cast(n_seconds as decimal(38, 0)) * sum_squared_seconds
                     - cast(sum_seconds as decimal(38, 0)) * sum_seconds as double)
                / cast(nullif(n_seconds * (n_seconds - 1), 0) as double)) / 3600.0', 4) }}
+{%- endmacro %}
+
+{% macro trs_quantile_hours(position) -%}
+    {{ round_double(list_item('quantile_seconds', position) ~ ' / 3600.0', 4) }}
 {%- endmacro %}
 
 {# The TRS grouping sets shared by the release-time and segment marts. `extra` is prepended to
@@ -121,9 +132,10 @@
 {%- endmacro %}
 
 {# The months this build of a TRS mart recomputes, as trs_period_rows takes them: none on a full
-   build (every period), else the sorted list of trs_changed_month_list. #}
-{% macro trs_recomputed_months(censoring=false, reference=none) -%}
-    {{ return(trs_changed_month_list(censoring) if trs_incremental(reference) else none) }}
+   build (every period), else the sorted list of trs_changed_month_list. `recount`: see
+   trs_miscounted_months. #}
+{% macro trs_recomputed_months(censoring=false, reference=none, recount=none) -%}
+    {{ return(trs_changed_month_list(censoring, recount) if trs_incremental(reference) else none) }}
 {%- endmacro %}
 
 {# The rows of `relation` in their periods (rows_in_their_periods): on a full build (`months`
@@ -221,13 +233,13 @@
     {{ return(true) }}
 {%- endmacro %}
 
-{# The rows of `cells` (int_trs_period_cells, one per period, cell and time; or
-   int_trs_segment_cells, of one `segment`) of the periods of `months`, as trs_rows_in_months
-   places declarations: all on a full build (`months` none). #}
-{% macro trs_cells_in_months(cells, months, segment=none) -%}
+{# The rows of `cells` (int_trs_period_cells, one per period, cell and time) of the periods of
+   `months`, as trs_rows_in_months places declarations: all on a full build (`months` none). #}
+{% macro trs_cells_in_months(cells, months) -%}
     select * from {{ cells }}
-    where {% if segment is not none %}segment = '{{ segment }}' and {% endif -%}
-    ({{ trs_periods_of_months(months) if months is not none else '1 = 1' }})
+    {%- if months is not none %}
+    where {{ trs_periods_of_months(months) }}
+    {%- endif %}
 {%- endmacro %}
 
 {# A condition on a relation's period_type and period_start: one of the months of `months` or
@@ -241,9 +253,9 @@
    on an incremental build, its rows of the periods it computes again (trs_recomputed_months),
    deleted before the new ones are appended; delete+insert on the period alone would join every
    old row of a period to every new one. #}
-{% macro trs_delete_recomputed_periods(censoring=false, reference=none) -%}
+{% macro trs_delete_recomputed_periods(censoring=false, reference=none, recount=none) -%}
     {%- if is_incremental() -%}
-    {%- set months = trs_recomputed_months(censoring, reference) -%}
+    {%- set months = trs_recomputed_months(censoring, reference, recount) -%}
     delete from {{ this }}
     {%- if months is not none %} where {{ trs_periods_of_months(months) }}{% endif %}
     {%- endif -%}
@@ -295,7 +307,7 @@
 {%- endmacro %}
 
 {# The months an incremental run recomputes (trs_period_rows), as a query of one column. #}
-{% macro trs_changed_months(censoring=false) -%}
+{% macro trs_changed_months(censoring=false, recount=none) -%}
     {%- set watermark = watermark_literal(this, 'source_refreshed_at') -%}
     {%- set months -%}
         select distinct date_trunc('month', reference_date)
@@ -306,6 +318,10 @@
         union
         {{ trs_censoring_months(watermark) }}
         {%- endif %}
+        {%- if recount is not none %}
+        union
+        {{ trs_miscounted_months(recount) }}
+        {%- endif %}
     {%- endset -%}
     {{ return(months) }}
 {%- endmacro %}
@@ -314,9 +330,36 @@
    compiles: a filter on literals lets DuckDB skip the row groups of earlier dates by their
    min/max (trs_in_periods), which a subquery does not, so a night reads its periods' rows and
    not the whole history. #}
-{% macro trs_changed_month_list(censoring=false) -%}
-    {{ return(month_list(trs_changed_months(censoring))) }}
+{% macro trs_changed_month_list(censoring=false, recount=none) -%}
+    {{ return(month_list(trs_changed_months(censoring, recount))) }}
 {%- endmacro %}
+
+{# For a model that adds a year up from its month rows (int_trs_period_cells): the months whose rows in this model count other than `recount` (a
+   query of each month, as a date or timestamp, and its count from the milestones as they are
+   now). The changed declarations give their months as they are now, so a month a correction
+   moved a declaration out of would keep counting it, and its year with it; its count is then one
+   too many, unless a changed declaration is now in it too, which lists it anyway. #}
+{% macro trs_miscounted_months(recount) -%}
+    select coalesce(cast(e.month as date), s.month)
+    from ({{ recount }}) as e (month, n)
+    full join (
+        select period_start, sum(declarations)
+        from {{ this }}
+        where period_type = 'month'
+        group by period_start
+    ) as s (month, n)
+        on cast(e.month as date) = s.month
+    where coalesce(e.n, 0) <> coalesce(s.n, 0)
+{%- endmacro %}
+
+{# int_trs_period_cells' recount (trs_miscounted_months): the declarations of each month. #}
+{% macro trs_period_cells_recount() -%}
+    select date_trunc('month', reference_date), count(*)
+    from {{ ref('int_declaration_milestones') }}
+    where reference_date is not null
+    group by date_trunc('month', reference_date)
+{%- endmacro %}
+
 
 {# The months of the days or months a one-column query returns, as a sorted list of dates
    ('YYYY-MM-DD') read when the model compiles (trs_changed_month_list, cs_changed_month_list);
@@ -377,120 +420,51 @@
 
 {# The statistics of one segment (a model of models/intermediate/trs/): the same periods,
    groups and rules as trs_release_time, over the declarations that logged both milestones of
-   the segment; negative values (pre-arrival lodgement) are kept and counted.
-   Counts and integer sums are added up from the segment's rows of int_trs_segment_cells (per
-   finest group and hour). Percentiles are not additive: the hours holding the two order
-   statistics each one interpolates are found from the counts per hour, and only those hours'
-   seconds are read from the declarations (trs_km_seconds_in_own_hours); the value is DuckDB's
-   quantile_cont over the declarations, to the last digit (trs_interpolated_quantile_seconds). #}
+   the segment; negative values (pre-arrival lodgement) are kept and counted. #}
 {% macro trs_segment_statistics(segment) -%}
 {%- set segments = trs_segments() -%}
 {%- if segment not in segments -%}
     {{ exceptions.raise_compiler_error("unknown TRS segment " ~ segment) }}
 {%- endif -%}
 {%- set hours = segments[segment] -%}
-{%- set months = trs_recomputed_months() -%}
-{%- set shares = [0.5, 0.9] -%}
-{%- set group_keys = trs_km_cell_columns() -%}
 with declarations as (
-    select *, {{ whole_seconds(hours) }} as km_seconds
+    select *, {{ whole_seconds(hours) }} as segment_seconds
     from {{ ref('int_declaration_milestones') }}
     where reference_date is not null and {{ hours }} is not null
 ),
 
 in_periods as (
-    {{ trs_rows_in_months('declarations', months) }}
-),
-
-cells as (
-    {{ trs_cells_in_months(ref('int_trs_segment_cells'), months, segment=segment) }}
+    {{ trs_period_rows('declarations') }}
 ),
 
 grouped as (
     select
         {{ trs_group_columns() }},
-        cast(sum(declarations) as bigint) as declarations,
-        cast(sum(n_seconds) as bigint) as n_seconds,
-        sum(sum_seconds) as sum_seconds,
-        cast(sum(negative_count) as bigint) as negative_count,
-        max(source_refreshed_at) as source_refreshed_at
-    from cells
+        count(*) as declarations,
+        {{ trs_seconds_aggregates('segment_seconds', [0.5, 0.9]) }},
+        count(*) filter (where segment_seconds < 0) as negative_count,
+        max(_refreshed_at) as source_refreshed_at
+    from in_periods
     group by {{ trs_grouping_sets() }}
-),
-
--- The durations counted per group and hour, then the hours holding the order statistics of the
--- percentiles opened to their seconds.
-by_hour as (
-    select
-        {{ trs_group_columns() }},
-        km_seconds,
-        sum(n_seconds) as n
-    from cells
-    group by {{ trs_grouping_sets(extra=['km_seconds']) }}
-),
-
-by_hour_ranked as (
-    {{ trs_counts_through('by_hour', group_keys, ['n']) }}
-),
-
-quantile_hours as (
-    {%- set conditions = [] %}
-    {%- for share in shares %}
-    {%- for side in ['floor', 'ceil'] %}
-    {%- do conditions.append(trs_rank_reached('n', share, side)) %}
-    {%- endfor %}
-    {%- endfor %}
-    {{ trs_hours_reaching('by_hour_ranked', group_keys, conditions) }}
-),
-
-cells_in_quantile_hours as (
-    {{ trs_km_row_seconds_in_hours('in_periods', group_keys, 'quantile_hours', aggregates='count(*) as n') }}
-),
-
-quantile_hour_seconds as (
-    {{ trs_km_seconds_in_own_hours(
-        'cells_in_quantile_hours', 'quantile_hours', ['period_type', 'period_start'],
-        ['declaration_type', 'transport_mode', 'channel', 'customs_office'], trs_dimension_sets(),
-        ['n'], set_column='grouping_set'
-    ) }}
-),
-
-times as (
-    {{ trs_km_hours_opened('by_hour', 'quantile_hour_seconds', group_keys, 'quantile_hours', columns=['n']) }}
-),
-
-times_ranked as (
-    {{ trs_counts_through('times', group_keys, ['n']) }}
-),
-
-quantiles as (
-    select
-        {{ group_keys | join(', ') }},
-        {%- for share in shares %}
-        {{ trs_interpolated_quantile_seconds('n', share) }} as q{{ loop.index }}_seconds{{ ',' if not loop.last }}
-        {%- endfor %}
-    from times_ranked
-    group by {{ group_keys | join(', ') }}
 )
 
 select
-    g.period_type,
-    g.period_start,
+    period_type,
+    period_start,
     '{{ segment }}' as segment,
     {{ (segments | list).index(segment) + 1 }} as segment_order,
-    g.declaration_type,
-    g.transport_mode,
-    g.channel,
-    g.customs_office,
-    g.grouping_set,
-    g.declarations,
+    declaration_type,
+    transport_mode,
+    channel,
+    customs_office,
+    grouping_set,
+    declarations,
     {{ trs_mean_hours() }} as mean_hours,
-    {{ round_double('q.q1_seconds / 3600.0', 4) }} as median_hours,
-    {{ round_double('q.q2_seconds / 3600.0', 4) }} as p90_hours,
-    g.negative_count,
-    g.source_refreshed_at
-from grouped as g
-left join quantiles as q using ({{ group_keys | join(', ') }})
+    {{ trs_quantile_hours(1) }} as median_hours,
+    {{ trs_quantile_hours(2) }} as p90_hours,
+    negative_count,
+    source_refreshed_at
+from grouped
 {%- endmacro %}
 
 {# The rows of `relation` (per year and finest cell: type, mode, channel, office) once per level of

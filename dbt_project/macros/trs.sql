@@ -243,10 +243,15 @@
 {%- endmacro %}
 
 {# A condition on a relation's period_type and period_start: one of the months of `months` or
-   one of their years. #}
+   one of their years. The range on period_start comes first, for DuckDB to skip the row groups of
+   other periods in a table written in period order (int_trs_period_cells). #}
 {% macro trs_periods_of_months(months) -%}
+    {%- if months %}
+    period_start >= cast('{{ trs_years_of(months) | min }}' as date) and period_start <= cast('{{ months | max }}' as date) and (
+    {%- endif %}
     (period_type = 'month' and period_start in ({{ trs_date_literals(months) }}))
         or (period_type = 'year' and period_start in ({{ trs_date_literals(trs_years_of(months)) }}))
+    {%- if months %}){% endif %}
 {%- endmacro %}
 
 {# The pre-hook of a model of rows per period and more than one key besides (int_trs_period_cells):

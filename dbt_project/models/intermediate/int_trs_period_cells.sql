@@ -103,3 +103,6 @@ select
     *,
     {{ targets_version }} as reference_version
 from cells
+{#- In period order on a full build, as the nights append them: the marts read a night's periods
+    by their dates (trs_cells_in_months), and DuckDB skips the other years' row groups. #}
+{{ in_date_order_on_full_build('period_start', is_incremental()) }}

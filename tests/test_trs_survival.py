@@ -160,36 +160,51 @@ def test_the_yearly_median_matches_an_independent_computation(world):
         assert row["median_hours"] == pytest.approx(_released_median_hours(group), abs=1e-4), year
 
 
-def test_released_percentiles_equal_quantile_cont_in_every_row(world, published_world):
-    """trs_release_time reads its released-only percentiles and the still-waiting median age from
-    its Kaplan-Meier rows (counts per hour, seconds only in the hours an order statistic lies in).
-    Every row, each period and grouping set, holds the values DuckDB's quantile_cont gives over the
-    declarations themselves, to the last digit."""
-    dims = ["declaration_type", "transport_mode", "channel", "customs_office"]
+TRS_DIMENSIONS = ["declaration_type", "transport_mode", "channel", "customs_office"]
+
+
+def _grouped_per_period(published_world, rows_sql, head, aggregates):
+    """`aggregates` over `rows_sql` (rows with a reference_date) in their month and in their year,
+    per TRS grouping set with the `head` columns, rolled-up dimensions as 'ALL': the rows a TRS
+    mart should hold, from the session's warehouse."""
+    dims = TRS_DIMENSIONS
     sets = [[], dims[:1], dims[:2], dims[:3], [dims[0], dims[1], dims[3]]]
-    grouping = ", ".join("(" + ", ".join(["period_type", "period_start", *kept]) + ")" for kept in sets)
+    grouping = ", ".join("(" + ", ".join([*head, *kept]) + ")" for kept in sets)
     labels = ", ".join(f"CASE WHEN grouping({d}) = 1 THEN 'ALL' ELSE {d} END AS {d}" for d in dims)
-    hours = "round(quantile_cont({}, {}) / 3600.0, 4)"
-    columns = ["median_hours", "p90_hours", "p95_hours", "still_waiting_median_age_hours"]
-    keys = ["period_type", "period_start", *dims]
     warehouse = duckdb.connect(str(published_world.home.warehouse), read_only=True)
     try:
-        expected = warehouse.execute(
+        return warehouse.execute(
             f"""
             WITH periods AS (
-                SELECT p.period_type, CAST(date_trunc(p.period_type, o.reference_date) AS DATE) AS period_start, o.*
-                FROM intermediate.int_trs_release_outcomes AS o
+                SELECT p.period_type, CAST(date_trunc(p.period_type, r.reference_date) AS DATE) AS period_start, r.*
+                FROM ({rows_sql}) AS r
                 CROSS JOIN (VALUES ('month'), ('year')) AS p(period_type)
             )
-            SELECT period_type, period_start, {labels},
-                {hours.format("release_seconds", 0.5)}, {hours.format("release_seconds", 0.9)},
-                {hours.format("release_seconds", 0.95)}, {hours.format("waiting_age_seconds", 0.5)}
+            SELECT {", ".join(head)}, {labels}, {aggregates}
             FROM periods
             GROUP BY GROUPING SETS ({grouping})
             """
         ).fetchall()
     finally:
         warehouse.close()
+
+
+def test_released_percentiles_equal_quantile_cont_in_every_row(world, published_world):
+    """trs_release_time reads its released-only percentiles and the still-waiting median age from
+    its Kaplan-Meier rows (counts per hour, seconds only in the hours an order statistic lies in).
+    Every row, each period and grouping set, holds the values DuckDB's quantile_cont gives over the
+    declarations themselves, to the last digit."""
+    dims = TRS_DIMENSIONS
+    hours = "round(quantile_cont({}, {}) / 3600.0, 4)"
+    columns = ["median_hours", "p90_hours", "p95_hours", "still_waiting_median_age_hours"]
+    keys = ["period_type", "period_start", *dims]
+    expected = _grouped_per_period(
+        published_world,
+        "SELECT * FROM intermediate.int_trs_release_outcomes",
+        ["period_type", "period_start"],
+        f"""{hours.format("release_seconds", 0.5)}, {hours.format("release_seconds", 0.9)},
+            {hours.format("release_seconds", 0.95)}, {hours.format("waiting_age_seconds", 0.5)}""",
+    )
     published = world[0].execute(f"SELECT {', '.join(keys + columns)} FROM trs_release_time").fetchall()
     assert len(published) == len(expected) > 100
     assert sum(row[-2] is not None for row in published) > 100
@@ -211,36 +226,22 @@ def test_segment_percentiles_equal_quantile_cont_in_every_row(world, published_w
         "inspection": "inspection_hours",
         "arrival_to_release": "release_hours",
     }
-    dims = ["declaration_type", "transport_mode", "channel", "customs_office"]
-    sets = [[], dims[:1], dims[:2], dims[:3], [dims[0], dims[1], dims[3]]]
+    dims = TRS_DIMENSIONS
     head = ["segment", "period_type", "period_start"]
-    grouping = ", ".join("(" + ", ".join([*head, *kept]) + ")" for kept in sets)
-    labels = ", ".join(f"CASE WHEN grouping({d}) = 1 THEN 'ALL' ELSE {d} END AS {d}" for d in dims)
     seconds = " UNION ALL ".join(
         f"SELECT '{name}' AS segment, {', '.join(dims)}, reference_date, CAST(round({column} * 3600) AS INTEGER) AS s "
         f"FROM intermediate.int_declaration_milestones WHERE reference_date IS NOT NULL AND {column} IS NOT NULL"
         for name, column in segments.items()
     )
     columns = ["declarations", "mean_hours", "median_hours", "p90_hours", "negative_count"]
-    warehouse = duckdb.connect(str(published_world.home.warehouse), read_only=True)
-    try:
-        expected = warehouse.execute(
-            f"""
-            WITH periods AS (
-                SELECT p.period_type, CAST(date_trunc(p.period_type, s.reference_date) AS DATE) AS period_start, s.*
-                FROM ({seconds}) AS s
-                CROSS JOIN (VALUES ('month'), ('year')) AS p(period_type)
-            )
-            SELECT {", ".join(head)}, {labels}, count(*),
-                round(sum(s) / count(s) / 3600.0, 4),
-                round(quantile_cont(s, 0.5) / 3600.0, 4), round(quantile_cont(s, 0.9) / 3600.0, 4),
-                count(*) FILTER (WHERE s < 0)
-            FROM periods
-            GROUP BY GROUPING SETS ({grouping})
-            """
-        ).fetchall()
-    finally:
-        warehouse.close()
+    expected = _grouped_per_period(
+        published_world,
+        seconds,
+        head,
+        """count(*), round(sum(s) / count(s) / 3600.0, 4),
+            round(quantile_cont(s, 0.5) / 3600.0, 4), round(quantile_cont(s, 0.9) / 3600.0, 4),
+            count(*) FILTER (WHERE s < 0)""",
+    )
     keys = [*head, *dims]
     published = world[0].execute(f"SELECT {', '.join(keys + columns)} FROM trs_segment_time").fetchall()
     assert len(published) == len(expected) > 100

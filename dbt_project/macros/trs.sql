@@ -154,29 +154,30 @@
 {%- endmacro %}
 
 {# The measures of int_trs_period_cells, in its column order: each column's aggregate over
-   declarations `r`, and the aggregate that adds up rows of it (a year's from its months'). #}
+   declarations `r`, and the aggregate that adds up rows of it (a year's from its months', `{}`
+   the column), counts kept BIGINT. #}
 {% macro trs_period_cell_measures() -%}
     {{ return([
-        ('declarations', 'count(*)', 'sum'),
-        ('n_seconds', 'count(r.release_seconds)', 'sum'),
-        ('sum_seconds', 'sum(r.release_seconds)', 'sum'),
-        ('sum_squared_seconds', 'sum(cast(r.release_seconds as ' ~ big_integer_type() ~ ') * r.release_seconds)', 'sum'),
-        ('min_seconds', 'min(r.release_seconds)', 'min'),
-        ('max_seconds', 'max(r.release_seconds)', 'max'),
-        ('within_24h', 'count(*) filter (where r.release_seconds <= 24 * 3600)', 'sum'),
-        ('within_48h', 'count(*) filter (where r.release_seconds <= 48 * 3600)', 'sum'),
-        ('outliers', 'count(*) filter (where r.is_outlier)', 'sum'),
-        ('still_waiting', "count(*) filter (where r.outcome = 'still_waiting')", 'sum'),
-        ('release_not_logged', "count(*) filter (where r.outcome = 'release_not_logged')", 'sum'),
-        ('with_target', 'count(r.target_hours)', 'sum'),
-        ('min_target_hours', 'min(r.target_hours)', 'min'),
-        ('max_target_hours', 'max(r.target_hours)', 'max'),
-        ('released_with_target', 'count(r.is_within_target)', 'sum'),
-        ('within_target', 'count(*) filter (where r.is_within_target)', 'sum'),
-        ('events', 'sum(case when r.is_km_event then 1 else 0 end)', 'sum'),
-        ('censored', 'sum(case when r.km_seconds is not null and not r.is_km_event then 1 else 0 end)', 'sum'),
-        ('source_refreshed_at', 'max(r._refreshed_at)', 'max'),
-        ('events_refreshed_at', 'max(case when r.is_km_event then r._refreshed_at end)', 'max'),
+        ('declarations', 'count(*)', 'cast(sum({}) as bigint)'),
+        ('n_seconds', 'count(r.release_seconds)', 'cast(sum({}) as bigint)'),
+        ('sum_seconds', 'sum(r.release_seconds)', 'sum({})'),
+        ('sum_squared_seconds', 'sum(cast(r.release_seconds as ' ~ big_integer_type() ~ ') * r.release_seconds)', 'sum({})'),
+        ('min_seconds', 'min(r.release_seconds)', 'min({})'),
+        ('max_seconds', 'max(r.release_seconds)', 'max({})'),
+        ('within_24h', 'count(*) filter (where r.release_seconds <= 24 * 3600)', 'cast(sum({}) as bigint)'),
+        ('within_48h', 'count(*) filter (where r.release_seconds <= 48 * 3600)', 'cast(sum({}) as bigint)'),
+        ('outliers', 'count(*) filter (where r.is_outlier)', 'cast(sum({}) as bigint)'),
+        ('still_waiting', "count(*) filter (where r.outcome = 'still_waiting')", 'cast(sum({}) as bigint)'),
+        ('release_not_logged', "count(*) filter (where r.outcome = 'release_not_logged')", 'cast(sum({}) as bigint)'),
+        ('with_target', 'count(r.target_hours)', 'cast(sum({}) as bigint)'),
+        ('min_target_hours', 'min(r.target_hours)', 'min({})'),
+        ('max_target_hours', 'max(r.target_hours)', 'max({})'),
+        ('released_with_target', 'count(r.is_within_target)', 'cast(sum({}) as bigint)'),
+        ('within_target', 'count(*) filter (where r.is_within_target)', 'cast(sum({}) as bigint)'),
+        ('events', 'sum(case when r.is_km_event then 1 else 0 end)', 'sum({})'),
+        ('censored', 'sum(case when r.km_seconds is not null and not r.is_km_event then 1 else 0 end)', 'sum({})'),
+        ('source_refreshed_at', 'max(r._refreshed_at)', 'max({})'),
+        ('events_refreshed_at', 'max(case when r.is_km_event then r._refreshed_at end)', 'max({})'),
     ]) }}
 {%- endmacro %}
 
@@ -206,7 +207,7 @@
 {# The rows of int_trs_period_cells `months` added up per year, cell and time, outside the hours
    of `censored_hours` (trs_censored_year_hours): a year's rows there, per hour, are its months'.
    In those hours a month keeps the seconds of its own censored hours only, so the year's rows
-   there are counted from its declarations (trs_period_cell_rows). Counts stay BIGINT. #}
+   there are counted from its declarations (trs_period_cell_rows). #}
 {% macro trs_year_cells_from_months(months, censored_hours) -%}
     {%- set cells = trs_period_cell_columns()[2:] -%}
     {%- set year_start = "cast(date_trunc('year', m.period_start) as date)" -%}
@@ -218,7 +219,7 @@
         {%- endfor %}
         m.km_seconds
         {%- for name, aggregate, regroup in trs_period_cell_measures() %},
-        {{ 'cast(sum(m.' ~ name ~ ') as bigint)' if aggregate.startswith('count') else regroup ~ '(m.' ~ name ~ ')' }} as {{ name }}
+        {{ regroup.format('m.' ~ name) }} as {{ name }}
         {%- endfor %}
     from {{ months }} as m
     {{ anti_join() }} {{ censored_hours }} as h
@@ -339,9 +340,9 @@
     {{ return(month_list(trs_changed_months(censoring, recount))) }}
 {%- endmacro %}
 
-{# For a model that adds a year up from its month rows (int_trs_period_cells): the months whose rows in this model count other than `recount` (a
-   query of each month, as a date or timestamp, and its count from the milestones as they are
-   now). The changed declarations give their months as they are now, so a month a correction
+{# For a model that adds a year up from its month rows (int_trs_period_cells): the months whose
+   rows in this model count other than `recount` (a query of each month, as a date or timestamp,
+   and its count from the milestones as they are now). The changed declarations give their months as they are now, so a month a correction
    moved a declaration out of would keep counting it, and its year with it; its count is then one
    too many, unless a changed declaration is now in it too, which lists it anyway. #}
 {% macro trs_miscounted_months(recount) -%}
@@ -364,7 +365,6 @@
     where reference_date is not null
     group by date_trunc('month', reference_date)
 {%- endmacro %}
-
 
 {# The months of the days or months a one-column query returns, as a sorted list of dates
    ('YYYY-MM-DD') read when the model compiles (trs_changed_month_list, cs_changed_month_list);

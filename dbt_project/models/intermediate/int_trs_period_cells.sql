@@ -79,7 +79,9 @@ censored_hours as (
     {{ trs_censored_year_hours('year_months') }}
 ),
 
--- The years' declarations in those hours, counted per second. Read twice, like in_months.
+-- The years' declarations in those hours, counted per second. Read twice, like in_months. The
+-- range on the computed years, besides the join, keeps the other years' declarations out of the
+-- join: without it a night read every year held.
 in_censored_hours as (
     select
         'year' as period_type,
@@ -89,6 +91,9 @@ in_censored_hours as (
     {{ semi_join() }} censored_hours as h
         on cast(date_trunc('year', d.reference_date) as date) = h.period_start
             and {{ trs_km_hour('d.km_seconds') }} = h.km_hour
+    {%- if months is not none %}
+    where {{ trs_in_periods('d.reference_date', months, 'year') }}
+    {%- endif %}
 ),
 
 cells as (

@@ -66,7 +66,11 @@ class Bench:
         self.env["PYTHONPATH"] = str(PROJECT) + os.pathsep + self.env.get("PYTHONPATH", "")
 
     def process(self, cmd: list[str], name: str) -> tuple[float, float, int]:
-        """Run a process; its wall seconds, peak RSS (MiB, from its own rusage) and exit code."""
+        """Run a process; its wall seconds, peak RSS (MiB, from its own rusage) and exit code.
+        The page cache is written out first, untimed: a step that follows one writing gigabytes (a
+        rebuild, a warehouse copied in) would otherwise pay for that write-back, by a varying
+        amount, in its own first commit; a scheduled night follows nothing like it."""
+        os.sync()
         with open(self.logs / f"{name}.log", "ab") as logfh:
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=logfh, stderr=subprocess.STDOUT, cwd=PROJECT, env=self.env)

@@ -115,8 +115,10 @@
 
 {# The declarations of `relation` (as for trs_km_row_hours) counted per period, `columns` and
    second, in the hours of their period that `hours` lists for some group (a relation with
-   period_type, period_start and km_hour). `aggregates` as for trs_km_row_hours. #}
-{% macro trs_km_row_seconds_in_hours(relation, columns, hours, aggregates=none) -%}
+   period_type, period_start and km_hour). `keys`: columns that every group of `hours` keeps
+   (never rolled up to 'ALL'), matched too, so that a declaration is read only in the hours of
+   the groups it counts in. `aggregates` as for trs_km_row_hours. #}
+{% macro trs_km_row_seconds_in_hours(relation, columns, hours, aggregates=none, keys=[]) -%}
     select
         {%- for column in columns %}
         r.{{ column }},
@@ -124,8 +126,11 @@
         r.km_seconds,
         {{ aggregates or trs_km_counts('r') }}
     from {{ relation }} as r
-    {{ semi_join() }} (select distinct period_type, period_start, km_hour from {{ hours }}) as h
+    {{ semi_join() }} (select distinct period_type, period_start, {% for key in keys %}{{ key }}, {% endfor %}km_hour from {{ hours }}) as h
         on r.period_type = h.period_type and r.period_start = h.period_start
+            {%- for key in keys %}
+            and r.{{ key }} = h.{{ key }}
+            {%- endfor %}
             and {{ trs_km_hour('r.km_seconds') }} = h.km_hour
     where r.km_seconds is not null
     group by

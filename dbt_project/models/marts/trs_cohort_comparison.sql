@@ -109,9 +109,12 @@ comparisons as (
 {%- for name, cells_relation in [('hours', 'cell_hours'), ('seconds', 'cells_in_median_hours')] %}
 {%- if name == 'seconds' %}
 
--- The declarations in the hours where some side's median lies, per second.
+-- The declarations in the hours where some side of their type's median lies, per second (every
+-- side is of one declaration type).
 cells_in_median_hours as (
-    {{ trs_km_row_seconds_in_hours('in_periods', cell_columns, 'median_hours', cell_aggregates) }}
+    {{ trs_km_row_seconds_in_hours(
+        'in_periods', cell_columns, 'median_hours', cell_aggregates, keys=['declaration_type']
+    ) }}
 ),
 {%- endif %}
 

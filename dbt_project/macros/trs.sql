@@ -342,9 +342,10 @@
 
 {# For a model that adds a year up from its month rows (int_trs_period_cells): the months whose
    rows in this model count other than `recount` (a query of each month, as a date or timestamp,
-   and its count from the milestones as they are now). The changed declarations give their months as they are now, so a month a correction
-   moved a declaration out of would keep counting it, and its year with it; its count is then one
-   too many, unless a changed declaration is now in it too, which lists it anyway. #}
+   and its count from the milestones as they are now). The changed declarations give their
+   months as they are now, so a month a correction moved a declaration out of would keep
+   counting it, and its year with it; its count is then one too many, unless a changed
+   declaration is now in it too, which lists it anyway. #}
 {% macro trs_miscounted_months(recount) -%}
     select coalesce(cast(e.month as date), s.month)
     from ({{ recount }}) as e (month, n)

@@ -132,10 +132,9 @@
 {%- endmacro %}
 
 {# The months this build of a TRS mart recomputes, as trs_period_rows takes them: none on a full
-   build (every period), else the sorted list of trs_changed_month_list. `recount`: see
-   trs_miscounted_months. #}
-{% macro trs_recomputed_months(censoring=false, reference=none, recount=none) -%}
-    {{ return(trs_changed_month_list(censoring, recount) if trs_incremental(reference) else none) }}
+   build (every period), else the sorted list of trs_changed_month_list. #}
+{% macro trs_recomputed_months(censoring=false, reference=none) -%}
+    {{ return(trs_changed_month_list(censoring) if trs_incremental(reference) else none) }}
 {%- endmacro %}
 
 {# The rows of `relation` in their periods (rows_in_their_periods): on a full build (`months`
@@ -259,9 +258,9 @@
    on an incremental build, its rows of the periods it computes again (trs_recomputed_months),
    deleted before the new ones are appended; delete+insert on the period alone would join every
    old row of a period to every new one. #}
-{% macro trs_delete_recomputed_periods(censoring=false, reference=none, recount=none) -%}
+{% macro trs_delete_recomputed_periods(censoring=false, reference=none) -%}
     {%- if is_incremental() -%}
-    {%- set months = trs_recomputed_months(censoring, reference, recount) -%}
+    {%- set months = trs_recomputed_months(censoring, reference) -%}
     delete from {{ this }}
     {%- if months is not none %} where {{ trs_periods_of_months(months) }}{% endif %}
     {%- endif -%}
@@ -312,21 +311,25 @@
     {{ return(is_incremental() and not (reference is not none and reference_changed(reference))) }}
 {%- endmacro %}
 
-{# The months an incremental run recomputes (trs_period_rows), as a query of one column. #}
-{% macro trs_changed_months(censoring=false, recount=none) -%}
+{# The months an incremental run recomputes (trs_period_rows), as a query of one column: those of
+   the declarations changed since this model's watermark, as they are now, and the months whose
+   count changed since (int_trs_month_counts), which a correction moved a declaration out of.
+   Every model that calls it says `-- depends_on: {{ ref('int_trs_month_counts') }}`: dbt sees a
+   ref only where it renders on a parse, and this renders only on an incremental run. #}
+{% macro trs_changed_months(censoring=false) -%}
     {%- set watermark = watermark_literal(this, 'source_refreshed_at') -%}
     {%- set months -%}
         select distinct date_trunc('month', reference_date)
         from {{ ref('int_declaration_milestones') }}
         where _refreshed_at > {{ watermark }}
           and reference_date is not null
+        union
+        select month_start
+        from {{ ref('int_trs_month_counts') }}
+        where count_changed_through > {{ watermark }}
         {%- if censoring %}
         union
         {{ trs_censoring_months(watermark) }}
-        {%- endif %}
-        {%- if recount is not none %}
-        union
-        {{ trs_miscounted_months(recount) }}
         {%- endif %}
     {%- endset -%}
     {{ return(months) }}
@@ -336,35 +339,8 @@
    compiles: a filter on literals lets DuckDB skip the row groups of earlier dates by their
    min/max (trs_in_periods), which a subquery does not, so a night reads its periods' rows and
    not the whole history. #}
-{% macro trs_changed_month_list(censoring=false, recount=none) -%}
-    {{ return(month_list(trs_changed_months(censoring, recount))) }}
-{%- endmacro %}
-
-{# For a model that adds a year up from its month rows (int_trs_period_cells): the months whose
-   rows in this model count other than `recount` (a query of each month, as a date or timestamp,
-   and its count from the milestones as they are now). The changed declarations give their
-   months as they are now, so a month a correction moved a declaration out of would keep
-   counting it, and its year with it; its count is then one too many, unless a changed
-   declaration is now in it too, which lists it anyway. #}
-{% macro trs_miscounted_months(recount) -%}
-    select coalesce(cast(e.month as date), s.month)
-    from ({{ recount }}) as e (month, n)
-    full join (
-        select period_start, sum(declarations)
-        from {{ this }}
-        where period_type = 'month'
-        group by period_start
-    ) as s (month, n)
-        on cast(e.month as date) = s.month
-    where coalesce(e.n, 0) <> coalesce(s.n, 0)
-{%- endmacro %}
-
-{# int_trs_period_cells' recount (trs_miscounted_months): the declarations of each month. #}
-{% macro trs_period_cells_recount() -%}
-    select date_trunc('month', reference_date), count(*)
-    from {{ ref('int_declaration_milestones') }}
-    where reference_date is not null
-    group by date_trunc('month', reference_date)
+{% macro trs_changed_month_list(censoring=false) -%}
+    {{ return(month_list(trs_changed_months(censoring))) }}
 {%- endmacro %}
 
 {# The months of the days or months a one-column query returns, as a sorted list of dates
@@ -433,6 +409,8 @@
     {{ exceptions.raise_compiler_error("unknown TRS segment " ~ segment) }}
 {%- endif -%}
 {%- set hours = segments[segment] -%}
+-- The incremental filter reads the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_trs_month_counts') }}
 with declarations as (
     select *, {{ whole_seconds(hours) }} as segment_seconds
     from {{ ref('int_declaration_milestones') }}

@@ -12,6 +12,8 @@
 -- months to the last second and a night reads the months it changed, not every declaration of
 -- the year. Incremental: the months with declarations recomputed since the last build
 -- (trs_changed_month_list), and all of them when the seed changed (reference_version).
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_trs_month_counts') }}
 {%- set group_columns = ['month_start', 'declaration_type', 'transport_mode', 'channel', 'customs_office'] %}
 {%- set mapping_version = reference_fingerprint(
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']

@@ -2,7 +2,7 @@
     config(
         materialized=incremental_materialization(),
         incremental_strategy='append',
-        pre_hook="{{ trs_delete_recomputed_periods(censoring=true, reference=trs_targets_version(), recount=trs_period_cells_recount()) }}",
+        pre_hook="{{ trs_delete_recomputed_periods(censoring=true, reference=trs_targets_version()) }}",
         on_schema_change='fail'
     )
 }}
@@ -21,13 +21,13 @@
 -- again, per second.
 -- Incremental like trs_release_time: the months that received changed declarations, or whose
 -- cargo still waiting the moving data horizon re-ages, with their years, and every period when
--- trs_targets changed (reference_version); and the months whose count no longer matches the
--- milestones, which a correction moved a declaration out of (trs_miscounted_months). Their old
--- rows are deleted first (the pre-hook), then the new ones appended.
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- trs_targets changed (reference_version); and the months a correction moved a declaration out
+-- of (int_trs_month_counts). Their old rows are deleted first (the pre-hook), then the new ones
+-- appended.
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set targets_version = trs_targets_version() %}
-{%- set months = trs_recomputed_months(censoring=true, reference=targets_version, recount=trs_period_cells_recount()) %}
+{%- set months = trs_recomputed_months(censoring=true, reference=targets_version) %}
 {%- set cell_columns = trs_period_cell_columns() %}
 
 -- Inlined: read by the months and by the censored hours, each with its own filter.

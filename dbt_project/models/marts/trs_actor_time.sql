@@ -14,8 +14,8 @@
 -- so a year is exactly the sum of its months and a night reads months, not declarations.
 -- Incremental like trs_release_time; every period is recomputed when the seed changes.
 -- noqa: disable=PRS
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set mapping_version = reference_fingerprint(
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
 ) %}

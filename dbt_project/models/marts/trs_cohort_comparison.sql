@@ -14,8 +14,8 @@
 -- counts in no comparison that needs it. Medians from the declarations themselves; a side with
 -- no declarations has NULL statistics, never zero. Incremental like trs_release_time.
 -- noqa: disable=PRS
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set features = {
     'aeo': 'is_aeo',
     'pre_arrival': 'is_pre_arrival',

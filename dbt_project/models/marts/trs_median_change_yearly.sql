@@ -17,8 +17,8 @@
 -- of the base year before them it reads only the cells' counts, and its median from this mart, so
 -- a night costs the same however many years the warehouse holds.
 -- noqa: disable=PRS
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set group_keys = ['year', 'declaration_type', 'transport_mode'] %}
 {%- set cell_keys = ['cell_mode', 'channel', 'customs_office'] %}
 {%- set levels = [

@@ -11,8 +11,8 @@
 -- then, counting cargo still waiting as censored (macros/trs_km.sql). Incremental like
 -- trs_release_time (the moving data horizon re-ages cargo still waiting).
 -- noqa: disable=PRS
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
                       'customs_office'] %}
 {%- set marks = var('trs_curve_hours') %}

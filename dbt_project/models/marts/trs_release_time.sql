@@ -18,8 +18,8 @@
 -- (macros/trs_km.sql).
 -- GROUP BY GROUPING SETS below: DuckDB runs it, the linter's duckdb dialect cannot parse it.
 -- noqa: disable=PRS
--- The incremental filter reads the milestones (trs_changed_months):
--- depends_on: {{ ref('int_declaration_milestones') }}
+-- The incremental filter reads the milestones and the month counts (trs_changed_months):
+-- depends_on: {{ ref('int_declaration_milestones') }}, {{ ref('int_trs_month_counts') }}
 {%- set targets_version = trs_targets_version() %}
 {%- set recomputed_months = trs_recomputed_months(censoring=true, reference=targets_version) %}
 {#- The released-only percentiles: median_hours, p90_hours, p95_hours. #}

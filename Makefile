@@ -48,7 +48,7 @@ export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
 .PHONY: help setup demo demo-world airflow test test-airflow test-bench test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
-.PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark
+.PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark bench-flat
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make airflow  a local Airflow (api-server, scheduler, dag-processor, triggerer) on the sample world; Ctrl-C stops it"
@@ -58,6 +58,7 @@ help:
 	@echo "make test-reliability  kills, overlapping runs, rebuilds, a full disk (not part of make test)"
 	@echo "make test-bench  the benchmark end to end at a tiny scale, no timings (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year|3y, default week; see docs/performance.md)"
+	@echo "make bench-flat  flat in history: the nights at one and three years alternated (after the year and 3y runs)"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
 	@echo "make test-bi  the Superset tests (real server, chromium)"
@@ -235,6 +236,11 @@ BENCH_SCALE ?= week
 BENCH_ARGS ?=
 bench: $(BIN)/.synced
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+# Flat in history (bench/flat.py): the nights at one and three years of history alternated in one
+# run, on the histories `make bench BENCH_SCALE=year` and `3y` (same BENCH_ARGS) kept in bench/work/.
+bench-flat: $(BIN)/.synced
+	$(BIN)/python -m bench.flat $(BENCH_ARGS)
 
 # The demo's time split by step (bench/demo.py): `make demo` into a fresh home, each part's and
 # each DAG task's seconds; figures in bench/results/demo.json.

@@ -148,7 +148,11 @@ def throughput(result: dict, files: list[Path]) -> dict:
         "wall_seconds": round(result["wall_seconds"], 3),
         "peak_rss_mib": result["peak_rss_mib"],
         "all_seconds": result.get("all_seconds"),
-    }
+    } | (
+        {"day_checkpoint_seconds": round(result["day_checkpoint_seconds"], 3)}
+        if "day_checkpoint_seconds" in result
+        else {}
+    )
 
 
 def fresh_home(root: Path, files: list[Path]) -> Path:
@@ -399,13 +403,7 @@ def nights(
     # The loaded history (raw tables and manifest, before any dbt build) is kept beside the
     # generated files, so a second run measures the rebuild and the nights without loading a
     # year again; --fresh-history loads it anyway.
-    # Named by what the raw tables' schema comes from (the contracts and the lineage columns) too:
-    # a changed contract must not reuse an old history. Read as files: this process stays small.
-    schema_sources = sorted((PROJECT / "expectations" / "contracts").glob("*.yml")) + [
-        PROJECT / "ingest" / "warehouse.py"
-    ]
-    schema = hashlib.sha256(b"".join(p.read_bytes() for p in schema_sources)).hexdigest()[:8]
-    cache = work / f"history_{per_day}_{f['scale']['seed']}_{len(history_days)}d_{history_load}_{schema}.duckdb"
+    cache = history_cache(work, per_day, f["scale"]["seed"], len(history_days), history_load)
     reuse = cache.exists() and cache.with_suffix(".json").exists() and not fresh_history
     # A reused history's files are recorded in its manifest and not landed again: landed now,
     # after their manifest records, each would look changed since and be hashed by every later
@@ -470,6 +468,19 @@ def nights(
     return f
 
 
+def history_cache(work: Path, per_day: int, seed: int, days: int, history_load: str) -> Path:
+    """Where a run keeps its loaded history (raw tables and manifest, before any dbt build).
+    Named by what the raw tables' schema comes from (the contracts and the lineage columns) too:
+    a changed contract must not reuse an old history. Read as files: this process stays small.
+    "bulk_days": the bulk history checkpointed day by day (bench/steps.py, step_bulk_history)."""
+    schema_sources = sorted((PROJECT / "expectations" / "contracts").glob("*.yml")) + [
+        PROJECT / "ingest" / "warehouse.py"
+    ]
+    schema = hashlib.sha256(b"".join(p.read_bytes() for p in schema_sources)).hexdigest()[:8]
+    layout = f"{history_load}_days" if history_load == "bulk" else history_load
+    return work / f"history_{per_day}_{seed}_{days}d_{layout}_{schema}.duckdb"
+
+
 def compared_with(path: Path, per_day: int) -> dict:
     """The history night of an earlier run (a year), for the flat-in-history target."""
     other = json.loads(path.read_text())
@@ -509,9 +520,11 @@ def targets(f: dict, scale: str) -> dict:
     out["rebuild_peak_rss_gib"] = judged(
         round(f["rebuild"]["peak_rss_mib"] / 1024, 2), "rebuild_peak_rss_gib_max", year_note
     )
-    # No slower than loading the raw files it rebuilds from (the history load, process wall).
+    # No slower than loading the raw files it rebuilds from (the history load, process wall;
+    # without the bulk history's day checkpoints, which only lay the tables out as nights do).
+    load = f["history_load"]
     out["rebuild_vs_history_load"] = judged(
-        round(f["rebuild"]["wall_seconds"] / f["history_load"]["wall_seconds"], 3),
+        round(f["rebuild"]["wall_seconds"] / (load["wall_seconds"] - load.get("day_checkpoint_seconds", 0)), 3),
         "rebuild_vs_history_load_max",
         "; ".join(note for note in (year_note, reused_history_note(f)) if note) or None,
     )
@@ -630,7 +643,12 @@ def table(f: dict) -> str:
         add(
             f"history load ({v.get('path', 'loader')}, {v['rows']:,} rows)",
             s(v["seconds"]),
-            f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz",
+            f"{v['rows_per_s']:,} rows/s, {v['mb_per_s_gzip']} MB/s gz"
+            + (
+                f"; day checkpoints {v['day_checkpoint_seconds']:.2f} s besides"
+                if "day_checkpoint_seconds" in v
+                else ""
+            ),
             s(v["peak_rss_mib"]),
         )
     if "rebuild" in f:

@@ -149,3 +149,78 @@ def test_pandas_path_applies_the_contract(sample_landing):
     dup = pd.concat([df, df.head(1)], ignore_index=True)
     with pytest.raises(ValueError, match="duplicate"):
         check_frame(dup, contract, path.name)
+
+
+def test_the_bulk_history_loads_day_by_day_and_its_counts_reconcile(tmp_path, figures):
+    """The year's fast history (--history-load bulk) loads the days in date order, each ending in
+    a checkpoint as a night's load does, timed apart from the load; every row is in the manifest,
+    and the rebuild is judged against the load without those checkpoints."""
+    import datetime as dt
+
+    import duckdb
+
+    from bench.run import day_files, fresh_home, targets
+    from bench.steps import step_bulk_history
+    from ingest.sample_world.clearance import generate_days
+
+    days = [dt.date(2019, 1, 1) + dt.timedelta(days=i) for i in range(3)]
+    generate_days(tmp_path / "source", days, 20, 5)
+    files = [p for d in days for p in day_files(tmp_path / "source", d)]
+    home = fresh_home(tmp_path / "home", files)
+    out = step_bulk_history({"home": str(home)})
+    assert out["files"] == len(files) and out["day_checkpoint_seconds"] > 0
+    with duckdb.connect(str(home / "warehouse" / "swpm.duckdb"), read_only=True) as con:
+        held = sum(
+            con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0]
+            for t in ("clearance_declarations", "clearance_events")
+        )
+        manifest = con.execute("SELECT sum(rows_loaded) FROM meta.file_manifest WHERE status = 'loaded'").fetchone()[0]
+        # The declarations' and events' files in the order their rows were written.
+        written = [
+            r[0]
+            for r in con.execute(
+                "SELECT _source_file FROM raw.clearance_declarations GROUP BY _source_file ORDER BY min(rowid)"
+            ).fetchall()
+        ]
+    assert held == manifest == out["rows"]
+    assert written == [f"clearance_declarations_{d:%Y%m%d}.csv.gz" for d in days]
+
+    laid_out = json.loads(json.dumps(figures))
+    laid_out["history_load"] |= {"wall_seconds": 10.0, "day_checkpoint_seconds": 2.0}
+    laid_out["rebuild"]["wall_seconds"] = 6.0
+    assert targets(laid_out, "year")["rebuild_vs_history_load"]["value"] == 0.75
+
+
+def test_flat_in_history_alternates_the_two_nights_on_their_rebuilt_histories(tmp_path):
+    """bench.flat on two short histories kept as bench.run keeps them: a rebuild each, then the
+    nights alternated, each on its rebuilt history restored; the ratio is of the two medians."""
+    import datetime as dt
+    import shutil
+
+    from bench import flat
+    from bench.run import START, day_files, fresh_home, history_cache
+    from bench.steps import step_bulk_history
+    from ingest.sample_world.clearance import generate_days
+
+    work, per_day, seed = tmp_path / "work", 20, 7
+    days = {"year": 2, "3y": 3}
+    source = work / f"source_{per_day}_{seed}"
+    for side, n in days.items():
+        history = [START + dt.timedelta(days=i) for i in range(n)]
+        generate_days(source, history, per_day, seed)
+        home = fresh_home(tmp_path / f"load_{side}", [p for d in history for p in day_files(source, d)])
+        step_bulk_history({"home": str(home)})
+        cache = history_cache(work, per_day, seed, n, "bulk")
+        shutil.copy2(home / "warehouse" / "swpm.duckdb", cache)
+
+    f = flat.run(work, tmp_path / "flat.json", per_day, seed, 2, "bulk", lambda *_: None, days, in_process=True)
+    assert json.loads((tmp_path / "flat.json").read_text())["complete"] is True
+    for side, n in days.items():
+        assert f[side]["history_days"] == n and len(f[side]["seconds"]) == 2
+        assert f[side]["new_day"] == (START + dt.timedelta(days=n)).isoformat()
+    assert f["ratio_of_medians"] == round(f["3y"]["median_seconds"] / f["year"]["median_seconds"], 3)
+    assert len(f["ratio_each_pair"]) == 2
+    assert f["target"]["met"] is (f["ratio_of_medians"] <= 1.1)
+    assert "target nightly_3y_vs_year" in flat.table(f)
+    with pytest.raises(SystemExit, match="no loaded history"):
+        flat.run(work, tmp_path / "none.json", per_day + 1, seed, 1, "bulk", lambda *_: None, days, in_process=True)

@@ -16,11 +16,10 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
-from bench.run import PROJECT, SCALES, START, TARGETS, Bench, day_files, fresh_home, history_cache
+from bench.run import PROJECT, SCALES, START, TARGETS, Bench, day_files, fresh_home, history_cache, night_on
 
 SIDES = ("year", "3y")
 
@@ -69,7 +68,7 @@ def run(
         )
         rebuilt = runs / f"flat_{side}_rebuilt.duckdb"
         shutil.copy2(warehouse, rebuilt)
-        homes[side] = (home, warehouse, rebuilt, new_day)
+        homes[side] = (home, rebuilt, new_day)
         f[side] = {
             "history_days": days,
             "new_day": new_day.isoformat(),
@@ -80,22 +79,19 @@ def run(
     measured: dict[str, list[dict]] = {side: [] for side in SIDES}
     for i in range(nights):
         for side in SIDES:
-            home, warehouse, rebuilt, new_day = homes[side]
-            shutil.copy2(rebuilt, warehouse)
-            for p in day_files(source, new_day):
-                shutil.copy2(p, home / "landing" / p.name)
-            night = bench.step("nightly", {"home": str(home), "date": new_day.isoformat()}, f"flat_{side}_night")
+            home, rebuilt, new_day = homes[side]
+            night = night_on(bench, home, day_files(source, new_day), new_day, f"flat_{side}_night", restore=rebuilt)
             measured[side].append(night)
             log(
                 f"night {i + 1}/{nights} at {side}: {night['seconds']:.2f} s ({night['wall_seconds']:.2f} s process wall)"
             )
     for side in SIDES:
-        runs_ = measured[side]
+        nights_ = Bench.summary(measured[side])
         f[side] |= {
-            "seconds": [round(n["seconds"], 3) for n in runs_],
-            "median_seconds": round(statistics.median(n["seconds"] for n in runs_), 3),
-            "median_parts": {k: round(statistics.median(n["parts"][k] for n in runs_), 3) for k in runs_[0]["parts"]},
-            "peak_rss_mib": max(n["peak_rss_mib"] for n in runs_),
+            "seconds": nights_["all_seconds"],
+            "median_seconds": round(nights_["seconds"], 3),
+            "median_parts": {k: round(v, 3) for k, v in nights_["parts"].items()},
+            "peak_rss_mib": nights_["peak_rss_mib"],
         }
     pairs = [round(b["seconds"] / a["seconds"], 3) for a, b in zip(measured["year"], measured["3y"], strict=True)]
     ratio = round(f["3y"]["median_seconds"] / f["year"]["median_seconds"], 3)
@@ -103,8 +99,8 @@ def run(
     f["ratio_of_medians"] = ratio
     f["ratio_each_pair"] = pairs
     f["target"] = {"value": ratio, "target": f"<= {bound}", "met": ratio <= bound}
-    for side in SIDES:
-        homes[side][2].unlink()
+    for _, rebuilt, _ in homes.values():
+        rebuilt.unlink()
     f["machine_probe"]["end"] = bench.probe()
     f["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     f["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -110,7 +110,11 @@ class Bench:
 
     def repeated(self, n: int, run) -> dict:
         """Median of ``n`` runs of ``run(i) -> dict`` (seconds, wall_seconds, parts), max RSS."""
-        runs = [run(i) for i in range(n)]
+        return self.summary([run(i) for i in range(n)])
+
+    @staticmethod
+    def summary(runs: list[dict]) -> dict:
+        """The runs of one step: medians of seconds, wall_seconds and parts, max RSS, each run's seconds."""
         out = dict(runs[0])
         for key in ("seconds", "wall_seconds"):
             if key in out:
@@ -447,11 +451,7 @@ def nights(
         shutil.copy2(warehouse, backup)
 
     def on_history(i):
-        if i:
-            shutil.copy2(backup, warehouse)
-        for p in new_files:
-            shutil.copy2(p, history / "landing" / p.name)
-        return bench.step("nightly", {"home": str(history), "date": new_day.isoformat()}, "nightly_history")
+        return night_on(bench, history, new_files, new_day, "nightly_history", restore=backup if i else None)
 
     nightly["history"] = bench.repeated(history_repeats, on_history)
     backup.unlink(missing_ok=True)
@@ -466,6 +466,18 @@ def nights(
     f["targets"] = targets(f, scale)
     bench.save(final=True)
     return f
+
+
+def night_on(
+    bench: Bench, home: Path, files: list[Path], day: dt.date, label: str, restore: Path | None = None
+) -> dict:
+    """One night on a home holding a history: its warehouse restored from ``restore`` first (a
+    copy kept after the rebuild), the new day's ``files`` landed, then the night as the DAG runs it."""
+    if restore is not None:
+        shutil.copy2(restore, home / "warehouse" / "swpm.duckdb")
+    for p in files:
+        shutil.copy2(p, home / "landing" / p.name)
+    return bench.step("nightly", {"home": str(home), "date": day.isoformat()}, label)
 
 
 def history_cache(work: Path, per_day: int, seed: int, days: int, history_load: str) -> Path:

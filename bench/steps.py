@@ -164,10 +164,13 @@ def step_bulk_history(args) -> dict:
     start = time.perf_counter()
     checkpoints = 0.0
     rows = 0
-    files = [(contract_for(p.name), p) for p in home.landing.iterdir()]
-    files.sort(key=lambda cp: (cp[0].data_date(cp[1].name) or "", cp[1].name))
+    files = []  # (day, name, contract, path), sorted into date order
+    for p in home.landing.iterdir():
+        contract = contract_for(p.name)
+        files.append((contract.data_date(p.name) or "", p.name, contract, p))
+    files.sort()
     with connect(home) as con:
-        for i, (contract, path) in enumerate(files):
+        for i, (day, _, contract, path) in enumerate(files):
             sha = loader.sha256_of(path)
             read_text_rows(con, path, contract)
             n = con.execute("SELECT count(*) FROM delivered").fetchone()[0]
@@ -179,11 +182,10 @@ def step_bulk_history(args) -> dict:
                 {"file": path.name, "sha": sha, "batch": "bench-history", "now": utc_now()},
             )
             outcome = FileOutcome(path.name, "loaded", contract.source_kind, sha, n, n)
-            day = contract.data_date(path.name)
-            loader.record_outcome(con, outcome, path.stat().st_size, day, "bench-history")
+            loader.record_outcome(con, outcome, path.stat().st_size, day or None, "bench-history")
             con.execute("COMMIT")
             rows += n
-            if i + 1 == len(files) or files[i + 1][0].data_date(files[i + 1][1].name) != day:
+            if i + 1 == len(files) or files[i + 1][0] != day:
                 con.execute("DROP TABLE IF EXISTS delivered")
                 at = time.perf_counter()
                 con.execute("CHECKPOINT")

@@ -124,9 +124,9 @@
    data horizon changes are recomputed too (trs_censoring_months). `reference`: a
    reference_fingerprint of the seed the mart applies, stored in its reference_version column;
    when the seed changed since, every period is recomputed.
-   One scan of `relation` for both periods: DuckDB materializes a CTE read twice, every row of
-   it, before any filter, so a night would read the whole history; read once, the filter on the
-   periods' dates reaches the table's scan. #}
+   `relation` is read once on a full build and twice on a night (trs_rows_in_months): a CTE
+   given as `relation` is declared with inlined_cte(on_incremental=true), or DuckDB would
+   materialize every row of it, the whole history, before the periods' filters. #}
 {% macro trs_period_rows(relation, censoring=false, reference=none) -%}
     {{ trs_rows_in_months(relation, trs_recomputed_months(censoring, reference)) }}
 {%- endmacro %}
@@ -137,13 +137,26 @@
     {{ return(trs_changed_month_list(censoring) if trs_incremental(reference) else none) }}
 {%- endmacro %}
 
-{# The rows of `relation` in their periods (rows_in_their_periods): on a full build (`months`
-   none) every period, else the months of `months` and their years. #}
+{# The rows of `relation` in their periods: on a full build (`months` none) every period, in one
+   scan (rows_in_their_periods); else the months of `months` and their years, one filtered read
+   for each kind of period. Crossed with both kinds before the filter, a night's rows were every
+   row of its years twice, each with its dates truncated again: 32 million rows for the 16
+   million of a year, a second of a night's trs_release_time (docs/performance.md). #}
 {% macro trs_rows_in_months(relation, months) -%}
+    {%- if months is none -%}
     {{ rows_in_their_periods(relation) }}
-    {% if months is not none -%}
-    where {{ trs_in_periods('r.reference_date', months, 'year') }}
-        and (p.period_type = 'year' or {{ trs_in_periods('r.reference_date', months, 'month') }})
+    {%- else -%}
+    {%- for part in ['month', 'year'] %}
+    select
+        '{{ part }}' as period_type,
+        cast(date_trunc('{{ part }}', r.reference_date) as date) as period_start,
+        r.*
+    from {{ relation }} as r
+    where {{ trs_in_periods('r.reference_date', months, part) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
     {%- endif %}
 {%- endmacro %}
 
@@ -292,7 +305,7 @@
 
 {# Every row of `relation` twice, as `r`: in its month and in its year (period_type and
    period_start, from the date `date_column`), beside the period `p`. One scan for both periods;
-   the caller's `where` filters the periods (trs_period_rows, cs_period_rows). #}
+   the caller's `where` filters the periods (cs_period_rows; trs_rows_in_months on a full build). #}
 {% macro rows_in_their_periods(relation, date_column='reference_date') -%}
     select
         p.period_type,
@@ -411,7 +424,7 @@
 {%- set hours = segments[segment] -%}
 -- The incremental filter reads the month counts (trs_changed_months):
 -- depends_on: {{ ref('int_trs_month_counts') }}
-with declarations as (
+with declarations as {{ inlined_cte(on_incremental=true) }} (
     select *, {{ whole_seconds(hours) }} as segment_seconds
     from {{ ref('int_declaration_milestones') }}
     where reference_date is not null and {{ hours }} is not null

@@ -20,7 +20,7 @@
     ref('trs_party_segments'), ['segment', 'from_milestone', 'to_milestone', 'party', 'precedence']
 ) %}
 
-with monthly as (
+with monthly as {{ inlined_cte(on_incremental=true) }} (
     select *, month_start as reference_date
     from {{ ref('int_trs_party_monthly') }}
 ),

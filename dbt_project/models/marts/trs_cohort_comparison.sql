@@ -41,7 +41,7 @@
         sum(events) over (partition by {{ side_keys | join(', ') }}) as released_total
 {%- endset %}
 
-with declarations as (
+with declarations as {{ inlined_cte(on_incremental=true) }} (
     select
         {%- for name, expression in features.items() %}
         {{ expression }} as has_{{ name }},

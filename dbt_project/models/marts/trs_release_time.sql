@@ -27,7 +27,7 @@
 {%- set group_keys = ['period_type', 'period_start', 'declaration_type', 'transport_mode', 'channel',
                       'customs_office'] %}
 
-with declarations as (
+with declarations as {{ inlined_cte(on_incremental=true) }} (
     select * from {{ ref('int_trs_release_outcomes') }}
 ),
 

@@ -124,9 +124,7 @@
    data horizon changes are recomputed too (trs_censoring_months). `reference`: a
    reference_fingerprint of the seed the mart applies, stored in its reference_version column;
    when the seed changed since, every period is recomputed.
-   `relation` is read once on a full build and twice on a night (trs_rows_in_months): a CTE
-   given as `relation` is declared with inlined_cte(on_incremental=true), or DuckDB would
-   materialize every row of it, the whole history, before the periods' filters. #}
+   How `relation` is read, and what a CTE given as `relation` needs: trs_rows_in_months. #}
 {% macro trs_period_rows(relation, censoring=false, reference=none) -%}
     {{ trs_rows_in_months(relation, trs_recomputed_months(censoring, reference)) }}
 {%- endmacro %}
@@ -141,7 +139,10 @@
    scan (rows_in_their_periods); else the months of `months` and their years, one filtered read
    for each kind of period. Crossed with both kinds before the filter, a night's rows were every
    row of its years twice, each with its dates truncated again: 32 million rows for the 16
-   million of a year, a second of a night's trs_release_time (docs/performance.md). #}
+   million of a year, a second of a night's trs_release_time (docs/performance.md).
+   Read twice on a night, a CTE given as `relation` is declared with
+   inlined_cte(on_incremental=true), or DuckDB would materialize every row of it, the whole
+   history, before the periods' filters. #}
 {% macro trs_rows_in_months(relation, months) -%}
     {%- if months is none -%}
     {{ rows_in_their_periods(relation) }}

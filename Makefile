@@ -48,7 +48,7 @@ export SWPM_PSEUDONYM_KEY = $(shell cat $(PSEUDONYM_KEY_FILE) 2>/dev/null)
 endif
 
 .PHONY: help setup demo demo-world airflow test test-airflow test-bench test-reliability lint chromium bench bench-smoke bench-demo clean clean-home
-.PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark bench-flat
+.PHONY: bi bi-install bi-bundle test-bi java test-spark bench-spark bench-flat bench-dbt-floor
 help:
 	@echo "make demo   run the nightly pipeline end to end on the sample world (Airflow DAG)"
 	@echo "make airflow  a local Airflow (api-server, scheduler, dag-processor, triggerer) on the sample world; Ctrl-C stops it"
@@ -59,6 +59,7 @@ help:
 	@echo "make test-bench  the benchmark end to end at a tiny scale, no timings (not part of make test)"
 	@echo "make bench  the performance benchmark (BENCH_SCALE=day|week|year|3y, default week; see docs/performance.md)"
 	@echo "make bench-flat  flat in history: the nights at one and three years alternated (after the year and 3y runs)"
+	@echo "make bench-dbt-floor  what dbt itself costs a night, beside the fixed-cost target's budget"
 	@echo "make clean  remove the environment, Airflow home and sample home"
 	@echo "make bi     Superset on 127.0.0.1:$(BI_PORT) with the dashboards, on $(SWPM_HOME)/serving (docs/bi.md)"
 	@echo "make test-bi  the Superset tests (real server, chromium)"
@@ -241,6 +242,11 @@ bench: $(BIN)/.synced
 # run, on the histories `make bench BENCH_SCALE=year` and `3y` (same BENCH_ARGS) kept in bench/work/.
 bench-flat: $(BIN)/.synced
 	$(BIN)/python -m bench.flat $(BENCH_ARGS)
+
+# What dbt itself costs a night (bench/dbt_floor.py): the project's night with no new rows, and a
+# select-1 project of as many nodes, in one warm process, beside the fixed-cost target's budget.
+bench-dbt-floor: $(BIN)/.synced
+	$(BIN)/python -m bench.dbt_floor $(BENCH_ARGS)
 
 # The demo's time split by step (bench/demo.py): `make demo` into a fresh home, each part's and
 # each DAG task's seconds; figures in bench/results/demo.json.

@@ -224,3 +224,27 @@ def test_flat_in_history_alternates_the_two_nights_on_their_rebuilt_histories(tm
     assert "target nightly_3y_vs_year" in flat.table(f)
     with pytest.raises(SystemExit, match="no loaded history"):
         flat.run(work, tmp_path / "none.json", per_day + 1, seed, 1, "bulk", lambda *_: None, days, in_process=True)
+
+
+def test_dbt_floor_counts_the_nights_nodes_and_a_select_1_project_of_as_many(built_home, tmp_path):
+    """bench.dbt_floor: the project's night with no new rows runs every node of the night, the
+    select-1 project has the node counts it is given, and the budget is the target's arithmetic."""
+    from bench import dbt_floor
+
+    night = dbt_floor.project_night(built_home.root, repeats=1)
+    assert night["nodes"]["model"] > 40 and night["nodes"]["test"] > 100 and night["nodes"]["seed"] > 0
+    fed = night["nodes_fed_by_clearance"]
+    assert 0 < fed["model"] < night["nodes"]["model"] and 0 < fed["test"] < night["nodes"]["test"]
+
+    t = dbt_floor.trivial(tmp_path / "trivial", models=12, tests=20, threads=2, repeats=1)
+    assert t["build_table"]["nodes"] == {"model": 12, "test": 20} == t["build_view"]["nodes"]
+    assert t["run_view"]["nodes"] == {"model": 12} and t["test_table"]["nodes"] == {"test": 20}
+    with pytest.raises(ValueError, match="do not fit"):
+        dbt_floor.write_trivial_project(tmp_path / "too_many", models=2, tests=7, threads=1)
+
+    day = {"fixed_vs_per_row": {"process_total": {"microseconds_per_row": 4.0, "fixed_seconds": 9.0}}}
+    day["nightly"] = {"empty": {"rows": 700_000}}
+    b = dbt_floor.budget(day)
+    assert b["rows_seconds"] == 2.8 and b["fixed_seconds_allowed"] == 1.2  # 1.2 / (1.2 + 2.8) = 30 %
+    f = {"repeats": 1, "budget": b, "project_night_no_rows": night, "trivial": t}
+    assert "the fewest a clearance day must run" in dbt_floor.table(f)

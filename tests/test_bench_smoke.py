@@ -238,7 +238,8 @@ def test_dbt_floor_counts_the_nights_nodes_and_a_select_1_project_of_as_many(bui
 
     t = dbt_floor.trivial(tmp_path / "trivial", models=12, tests=20, threads=2, repeats=1)
     assert t["build_table"]["nodes"] == {"model": 12, "test": 20} == t["build_view"]["nodes"]
-    assert t["run_view"]["nodes"] == {"model": 12} and t["test_table"]["nodes"] == {"test": 20}
+    assert t["run_view"]["nodes"] == {"model": 12} == t["run_statement_only"]["nodes"]
+    assert t["test_table"]["nodes"] == {"test": 20}
     with pytest.raises(ValueError, match="do not fit"):
         dbt_floor.write_trivial_project(tmp_path / "too_many", models=2, tests=7, threads=1)
 

@@ -1,15 +1,15 @@
 """What dbt itself costs a night, below which no night's fixed part can go.
 ``python -m bench.dbt_floor --work bench/work/dbt_floor``
 
-Two figures, both in one warm process (dbt imported, the project parsed once, as a long-lived
-runner would keep it), each the median of ``--repeats`` builds:
+In one warm process (dbt imported, the project parsed once, as a long-lived runner would keep
+it), each the median of ``--repeats`` builds:
 
 - the project's own build of a night with no new rows, on a home built once from a small sample
   day: every model, seed and data test the night runs, with nothing to do;
 - a throwaway dbt project of as many models and data tests, whose SQL does nothing (``select 1``,
   and ``not_null``/``unique``/``accepted_values`` on that one row), on the same adapter: dbt's own
-  work per node, apart from any SQL of ours. Also its models alone (``dbt run``) and its tests
-  alone (``dbt test``).
+  work per node, apart from any SQL of ours. Also its models alone (``dbt run``), its tests alone
+  (``dbt test``), and its models under a materialization of one statement and no table.
 
 Beside them, the budget the fixed-cost target leaves a night (issue 19: the fixed part at most
 30 % of the night of one real day): fixed <= 0.3 / 0.7 x the per-row cost x the real day's rows,
@@ -209,6 +209,12 @@ def least_fed_seconds(f: dict) -> float:
     return ((fed["model"] + fed["seed"]) * per_model + fed["test"] * t["test_table"]["milliseconds_per_node"]) / 1000
 
 
+def clearance_models_at_one_statement(f: dict) -> float:
+    """The clearance-fed models alone, no test, at the one-statement materialization's cost."""
+    fed, t = f["project_night_no_rows"]["nodes_fed_by_clearance"], f["trivial"]
+    return fed["model"] * t["run_statement_only"]["milliseconds_per_node"] / 1000
+
+
 def table(f: dict) -> str:
     b, night, t = f["budget"], f["project_night_no_rows"], f["trivial"]
     lines = [
@@ -242,7 +248,7 @@ def table(f: dict) -> str:
         f"the fewest a clearance day must run (source:clearance+: {fed['model']} models, {fed['seed']} seeds, "
         f"{fed['test']} tests) at the select-1 cost a node: {least:.2f} s = {least / b['fixed_seconds_allowed']:.1f} x"
     )
-    bare = fed["model"] * t["run_statement_only"]["milliseconds_per_node"] / 1000
+    bare = clearance_models_at_one_statement(f)
     lines.append(
         f"its {fed['model']} models alone at one statement each, no test: {bare:.2f} s = "
         f"{bare / b['fixed_seconds_allowed']:.1f} x"
@@ -274,10 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     models = night["nodes"].get("model", 0) + night["nodes"].get("seed", 0)
     f["trivial"] = trivial(a.work / "trivial", models, night["nodes"].get("test", 0), a.threads, a.repeats)
     f["least_seconds_fed_by_clearance"] = round(least_fed_seconds(f), 3)
-    fed_models = night["nodes_fed_by_clearance"]["model"]
-    f["clearance_models_at_one_statement_seconds"] = round(
-        fed_models * f["trivial"]["run_statement_only"]["milliseconds_per_node"] / 1000, 3
-    )
+    f["clearance_models_at_one_statement_seconds"] = round(clearance_models_at_one_statement(f), 3)
     f["machine_probe"]["end"] = step_probe({})
     f["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     a.out.parent.mkdir(parents=True, exist_ok=True)

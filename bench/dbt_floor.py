@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.run import PROJECT
@@ -90,29 +91,35 @@ def write_trivial_project(root: Path, models: int, tests: int, threads: int) -> 
     return root
 
 
-def timed_builds(repeats: int, manifest, cli: list[str]) -> dict:
-    """One dbt command on a parsed manifest, ``repeats`` times: the median wall, the last's nodes."""
-    from dbt.cli.main import dbtRunner
-
-    seconds, nodes = [], {}
+def timed(repeats: int, run) -> dict:
+    """``run()`` -> the (resource type, seconds) of each node it ran, ``repeats`` times: the median
+    wall, and the last run's nodes by kind and their seconds."""
+    seconds, ran = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        res = dbtRunner(manifest=manifest).invoke(cli)
+        ran = run()
         seconds.append(time.perf_counter() - start)
-        if not res.success:
-            raise SystemExit(f"dbt failed: {res.exception or res.result}")
-        nodes = {}
-        for r in res.result.results:
-            kind = str(r.node.resource_type)
-            nodes[kind] = nodes.get(kind, 0) + 1
     median = statistics.median(seconds)
-    total = sum(nodes.values())
     return {
         "seconds": round(median, 3),
         "all_seconds": [round(s, 3) for s in seconds],
-        "nodes": nodes,
-        "milliseconds_per_node": round(1000 * median / total, 1) if total else None,
+        "nodes": dict(Counter(kind for kind, _ in ran)),
+        "node_seconds_last": round(sum(s for _, s in ran), 3),
+        "milliseconds_per_node": round(1000 * median / len(ran), 1) if ran else None,
     }
+
+
+def dbt_command(manifest, cli: list[str]):
+    """A ``run()`` for timed: one dbt command on a parsed manifest."""
+    from dbt.cli.main import dbtRunner
+
+    def run() -> list[tuple[str, float]]:
+        res = dbtRunner(manifest=manifest).invoke(cli)
+        if not res.success:
+            raise SystemExit(f"dbt failed: {res.exception or res.result}")
+        return [(str(r.node.resource_type), r.execution_time or 0.0) for r in res.result.results]
+
+    return run
 
 
 def trivial(root: Path, models: int, tests: int, threads: int, repeats: int) -> dict:
@@ -129,7 +136,7 @@ def trivial(root: Path, models: int, tests: int, threads: int, repeats: int) -> 
             raise SystemExit(f"dbt parse of {root} failed: {parsed.exception}")
         for command in ("run",) if materialized == "statement_only" else ("build", "run", "test"):
             cli = [command, *paths, *vars_, *quiet]
-            out[f"{command}_{materialized}"] = timed_builds(repeats, parsed.result, cli)
+            out[f"{command}_{materialized}"] = timed(repeats, dbt_command(parsed.result, cli))
     return out
 
 
@@ -154,24 +161,8 @@ def project_night(home_dir: Path, repeats: int) -> dict:
 
     home = Home.resolve(str(home_dir))
     pipeline.build(home)  # this process's parse, off the clock
-    seconds, nodes, node_seconds = [], {}, 0.0
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        result = pipeline.build(home)
-        seconds.append(time.perf_counter() - begin)
-        nodes = {}
-        for n in result.nodes:
-            nodes[n["resource_type"]] = nodes.get(n["resource_type"], 0) + 1
-        node_seconds = sum(n["seconds"] for n in result.nodes)
-    median = statistics.median(seconds)
-    return {
-        "seconds": round(median, 3),
-        "all_seconds": [round(s, 3) for s in seconds],
-        "nodes": nodes,
-        "node_seconds_last": round(node_seconds, 3),
-        "milliseconds_per_node": round(1000 * median / sum(nodes.values()), 1),
-        "nodes_fed_by_clearance": nodes_fed_by(home, "source:clearance+"),
-    }
+    night = timed(repeats, lambda: [(n["resource_type"], n["seconds"]) for n in pipeline.build(home).nodes])
+    return night | {"nodes_fed_by_clearance": nodes_fed_by(home, "source:clearance+")}
 
 
 def nodes_fed_by(home, selector: str) -> dict:
@@ -182,24 +173,10 @@ def nodes_fed_by(home, selector: str) -> dict:
     from ingest.run.dbt import INTRADAY_TAG, _manifest, _prepare
 
     paths = _prepare(home)
-    out = {}
-    for kind in ("model", "seed", "test"):
-        res = dbtRunner(manifest=_manifest(paths)).invoke(
-            [
-                "ls",
-                *paths,
-                "--select",
-                selector,
-                "--exclude",
-                f"tag:{INTRADAY_TAG}",
-                "--resource-type",
-                kind,
-                "--log-level",
-                "none",
-            ]
-        )
-        out[kind] = len(res.result or [])
-    return out
+    cli = ["ls", *paths, "--select", selector, "--exclude", f"tag:{INTRADAY_TAG}", "--log-level", "none"]
+    listed = dbtRunner(manifest=_manifest(paths)).invoke([*cli, "--output", "json", "--output-keys", "resource_type"])
+    kinds = Counter(json.loads(line)["resource_type"] for line in listed.result or [])
+    return {kind: kinds[kind] for kind in ("model", "seed", "test")}
 
 
 def least_fed_seconds(f: dict) -> float:
